@@ -1,0 +1,1 @@
+"""Models arrive with the knowledge feature; the app exists so the layout is complete."""

@@ -1,0 +1,1 @@
+"""Models arrive with the sla feature; the app exists so the layout is complete."""

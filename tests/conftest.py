@@ -1,0 +1,60 @@
+import pytest
+from django_q.conf import Conf
+
+from tests.factories import (
+    AgentFactory,
+    CategoryFactory,
+    CustomerFactory,
+    TeamFactory,
+    TicketFactory,
+)
+
+
+@pytest.fixture(autouse=True)
+def _tasks_run_synchronously(monkeypatch):
+    """django-q2 tasks run inline in tests (the real worker is exercised separately)."""
+    monkeypatch.setattr(Conf, "SYNC", True)
+
+
+@pytest.fixture(autouse=True)
+def _plain_static_and_media(settings, tmp_path):
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+    settings.MEDIA_ROOT = tmp_path / "media"
+
+
+@pytest.fixture
+def agent(db):
+    return AgentFactory()
+
+
+@pytest.fixture
+def other_agent(db):
+    return AgentFactory()
+
+
+@pytest.fixture
+def lead(db):
+    return AgentFactory(agent_profile__seniority="team_lead")
+
+
+@pytest.fixture
+def customer(db):
+    return CustomerFactory()
+
+
+@pytest.fixture
+def category(db):
+    return CategoryFactory()
+
+
+@pytest.fixture
+def team(db):
+    return TeamFactory()
+
+
+@pytest.fixture
+def ticket(db, customer):
+    return TicketFactory(customer=customer)

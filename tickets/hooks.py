@@ -1,0 +1,112 @@
+"""Lifecycle hooks: the one documented place where features plug into the ticket verbs.
+
+Every verb in `tickets.services` runs, in this order:
+
+1. its own guard (is the change allowed at all?),
+2. the before-hooks registered for the verb, inside the transaction, with the ticket row
+   locked. A before-hook receives a `HookContext` and may adjust `ctx.changes` (the field
+   values about to be written) or veto the change by raising `ApplicationError`;
+3. the write and its audit events;
+4. after commit, the after-hooks registered for the verb, each with the same context
+   (`ctx.ticket` as saved, `ctx.events` written). After-hooks queue side effects
+   (email, SLA recalculation, routing, webhooks, surveys); a failing after-hook is logged
+   and never undoes or blocks the change.
+
+A verb that changes nothing (a no-op) writes no event and runs no after-hooks.
+
+Registrations live in `install_default_hooks()`, so the full list is readable in one place.
+"""
+
+import logging
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db import transaction
+
+logger = logging.getLogger(__name__)
+
+VERBS = frozenset(
+    {
+        "create",
+        "assign",
+        "change_team",
+        "transition",
+        "change_priority",
+        "change_category",
+        "change_tags",
+        "reply",
+        "note",
+        "customer_reply",
+        "escalate",
+    }
+)
+
+
+@dataclass
+class HookContext:
+    verb: str
+    ticket: Any
+    actor: Any = None
+    changes: dict[str, Any] = field(default_factory=dict)
+    events: list[Any] = field(default_factory=list)
+    message: Any = None
+
+
+Hook = Callable[[HookContext], None]
+
+_before: dict[str, list[Hook]] = defaultdict(list)
+_after: dict[str, list[Hook]] = defaultdict(list)
+
+
+def _check_verb(verb: str) -> None:
+    if verb not in VERBS:
+        raise ValueError(f"Unknown lifecycle verb {verb!r}; known verbs: {sorted(VERBS)}")
+
+
+def register_before(verb: str, hook: Hook) -> None:
+    _check_verb(verb)
+    if hook not in _before[verb]:
+        _before[verb].append(hook)
+
+
+def register_after(verb: str, hook: Hook) -> None:
+    _check_verb(verb)
+    if hook not in _after[verb]:
+        _after[verb].append(hook)
+
+
+def unregister(verb: str, hook: Hook) -> None:
+    for registry in (_before, _after):
+        if hook in registry[verb]:
+            registry[verb].remove(hook)
+
+
+def run_before(ctx: HookContext) -> None:
+    for hook in list(_before[ctx.verb]):
+        hook(ctx)
+
+
+def schedule_after(ctx: HookContext) -> None:
+    """Queue the verb's after-hooks to run once the surrounding transaction commits."""
+    for hook in list(_after[ctx.verb]):
+        transaction.on_commit(_guarded(hook, ctx))
+
+
+def _guarded(hook: Hook, ctx: HookContext) -> Callable[[], None]:
+    def run() -> None:
+        try:
+            hook(ctx)
+        except Exception:
+            logger.exception("After-hook %s for %s failed", hook.__qualname__, ctx.verb)
+
+    return run
+
+
+def install_default_hooks() -> None:
+    """Every hook the product installs, in one list. Called once from TicketsConfig.ready()."""
+    from tickets import notifications
+
+    register_after("create", notifications.on_ticket_created)
+    register_after("reply", notifications.on_agent_replied)

@@ -1,0 +1,328 @@
+"""Tickets, their conversation and their audit trail.
+
+Models hold fields, constraints and small derived properties. Every change to a ticket's
+lifecycle fields goes through `tickets.services`, which writes one `TicketEvent` per change.
+"""
+
+import secrets
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+
+def new_public_id() -> str:
+    """An unguessable id (128 bits) for customer links; the reference is readable, not secret."""
+    return secrets.token_urlsafe(16)
+
+
+class PlanTier(models.TextChoices):
+    FREE = "free", "Free"
+    STARTER = "starter", "Starter"
+    PROFESSIONAL = "professional", "Professional"
+    SCALE = "scale", "Scale"
+    ENTERPRISE = "enterprise", "Enterprise"
+
+
+class Status(models.TextChoices):
+    OPEN = "open", "Open"
+    IN_PROGRESS = "in_progress", "In progress"
+    WAITING_CUSTOMER = "waiting_customer", "Waiting on customer"
+    WAITING_INTERNAL = "waiting_internal", "Waiting internally"
+    RESOLVED = "resolved", "Resolved"
+    CLOSED = "closed", "Closed"
+
+
+class Priority(models.TextChoices):
+    LOW = "low", "Low"
+    MEDIUM = "medium", "Medium"
+    HIGH = "high", "High"
+    CRITICAL = "critical", "Critical"
+
+
+PRIORITY_ORDER = [Priority.LOW, Priority.MEDIUM, Priority.HIGH, Priority.CRITICAL]
+PRIORITY_ALIASES = {"urgent": Priority.CRITICAL, "normal": Priority.MEDIUM}
+OPEN_STATUSES = [
+    Status.OPEN,
+    Status.IN_PROGRESS,
+    Status.WAITING_CUSTOMER,
+    Status.WAITING_INTERNAL,
+]
+
+
+class TicketType(models.TextChoices):
+    BUG = "bug", "Bug"
+    QUESTION = "question", "Question"
+    FEATURE_REQUEST = "feature_request", "Feature request"
+    BILLING = "billing", "Billing"
+    ONBOARDING = "onboarding", "Onboarding"
+    TECHNICAL = "technical", "Technical"
+
+
+class Channel(models.TextChoices):
+    WEB = "web", "Web"
+    EMAIL = "email", "Email"
+    API = "api", "API"
+    CHAT = "chat", "Chat"
+
+
+class Organization(models.Model):
+    name = models.CharField(max_length=200, unique=True)
+    domain = models.CharField(max_length=200, blank=True)
+    plan_tier = models.CharField(max_length=20, choices=PlanTier.choices, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Customer(models.Model):
+    name = models.CharField(max_length=200)
+    email = models.EmailField(unique=True)
+    plan_tier = models.CharField(
+        max_length=20, choices=PlanTier.choices, blank=True,
+        help_text="Empty means no tier: the fallback SLA hours apply.",
+    )
+    organization = models.ForeignKey(
+        Organization, null=True, blank=True, on_delete=models.SET_NULL, related_name="customers"
+    )
+    language = models.CharField(max_length=10, default="en")
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="customer",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return f"{self.name} <{self.email}>"
+
+
+class Category(models.Model):
+    slug = models.SlugField(max_length=50, unique=True)
+    name = models.CharField(max_length=100)
+    prefix = models.CharField(
+        max_length=6,
+        help_text="Upper-case letters that start the reference of this category's tickets.",
+    )
+    active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name_plural = "categories"
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(prefix__regex=r"^[A-Z]{2,6}$"), name="category_prefix_upper"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Tag(models.Model):
+    name = models.SlugField(max_length=50, unique=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+DEFAULT_REFERENCE_PREFIX = "TKT"
+
+
+class Ticket(models.Model):
+    reference = models.CharField(max_length=30, unique=True, editable=False)
+    public_id = models.CharField(max_length=32, unique=True, default=new_public_id, editable=False)
+    subject = models.CharField(max_length=200)
+    body = models.TextField()
+    type = models.CharField(max_length=20, choices=TicketType.choices, default=TicketType.QUESTION)
+    category = models.ForeignKey(
+        Category, null=True, blank=True, on_delete=models.PROTECT, related_name="tickets"
+    )
+    priority = models.CharField(max_length=10, choices=Priority.choices, default=Priority.MEDIUM)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.OPEN)
+    channel = models.CharField(max_length=10, choices=Channel.choices, default=Channel.WEB)
+    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="tickets")
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="assigned_tickets",
+    )
+    team = models.ForeignKey(
+        "agents.Team", null=True, blank=True, on_delete=models.SET_NULL, related_name="tickets"
+    )
+    tags = models.ManyToManyField(Tag, blank=True, related_name="tickets")
+    escalation_level = models.PositiveSmallIntegerField(default=0)
+    resolution = models.TextField(blank=True)
+
+    created_at = models.DateTimeField(db_index=True)
+    updated_at = models.DateTimeField()
+    first_response_at = models.DateTimeField(null=True, blank=True)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+
+    satisfaction_rating = models.PositiveSmallIntegerField(null=True, blank=True)
+    satisfaction_comment = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [
+            models.Index(fields=["status", "priority"], name="ticket_status_priority"),
+            models.Index(fields=["assignee", "status"], name="ticket_assignee_status"),
+            models.Index(fields=["team", "status"], name="ticket_team_status"),
+            models.Index(fields=["customer", "-created_at"], name="ticket_customer_created"),
+            models.Index(fields=["category", "status"], name="ticket_category_status"),
+            models.Index(fields=["status", "-created_at"], name="ticket_status_created"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(satisfaction_rating__isnull=True)
+                | Q(satisfaction_rating__gte=1, satisfaction_rating__lte=5),
+                name="ticket_satisfaction_1_to_5",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.reference} {self.subject}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in OPEN_STATUSES
+
+
+class TicketMessage(models.Model):
+    class AuthorKind(models.TextChoices):
+        CUSTOMER = "customer", "Customer"
+        AGENT = "agent", "Agent"
+        SYSTEM = "system", "System"
+        AI = "ai", "AI"
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="messages")
+    author_kind = models.CharField(max_length=10, choices=AuthorKind.choices)
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="ticket_messages",
+    )
+    body = models.TextField(help_text="Markdown, as written.")
+    body_html = models.TextField(editable=False, help_text="Rendered and sanitised at write time.")
+    is_internal = models.BooleanField(default=False)
+    created_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        indexes = [
+            models.Index(fields=["ticket", "created_at"], name="message_ticket_created"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(author_kind="customer") | Q(is_internal=False),
+                name="message_customer_never_internal",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_author_kind_display()} message on {self.ticket_id}"
+
+
+def attachment_path(instance: "Attachment", filename: str) -> str:
+    return f"attachments/{instance.ticket.public_id}/{secrets.token_hex(8)}/{filename}"
+
+
+class Attachment(models.Model):
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="attachments")
+    message = models.ForeignKey(
+        TicketMessage, on_delete=models.CASCADE, related_name="attachments"
+    )
+    file = models.FileField(upload_to=attachment_path, max_length=300)
+    filename = models.CharField(max_length=200)
+    content_type = models.CharField(max_length=100)
+    size = models.PositiveIntegerField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return self.filename
+
+
+class TicketEvent(models.Model):
+    """The audit trail: one row per effective change, written by the service that made it."""
+
+    class Kind(models.TextChoices):
+        CREATED = "created", "Created"
+        ASSIGNED = "assigned", "Assigned"
+        TEAM_CHANGED = "team_changed", "Team changed"
+        STATUS_CHANGED = "status_changed", "Status changed"
+        PRIORITY_CHANGED = "priority_changed", "Priority changed"
+        CATEGORY_CHANGED = "category_changed", "Category changed"
+        TAGS_CHANGED = "tags_changed", "Tags changed"
+        REPLIED = "replied", "Agent replied"
+        CUSTOMER_REPLIED = "customer_replied", "Customer replied"
+        NOTE_ADDED = "note_added", "Internal note added"
+        ESCALATED = "escalated", "Escalated"
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="events")
+    kind = models.CharField(max_length=30, choices=Kind.choices)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="ticket_events", help_text="Empty means the system.",
+    )
+    from_value = models.CharField(max_length=200, blank=True)
+    to_value = models.CharField(max_length=200, blank=True)
+    data = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        indexes = [
+            models.Index(fields=["ticket", "created_at"], name="event_ticket_created"),
+            models.Index(fields=["kind", "created_at"], name="event_kind_created"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} on {self.ticket_id}"
+
+
+class CustomerNotification(models.Model):
+    """One email to a customer about a ticket. `sent_at` makes the sending task idempotent:
+    a task delivered twice finds it sent and does nothing."""
+
+    class Kind(models.TextChoices):
+        TICKET_CREATED = "ticket_created", "Ticket received"
+        AGENT_REPLIED = "agent_replied", "Agent replied"
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="notifications")
+    kind = models.CharField(max_length=30, choices=Kind.choices)
+    message = models.ForeignKey(
+        TicketMessage, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    recipient = models.EmailField()
+    created_at = models.DateTimeField(auto_now_add=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["ticket", "kind", "message"], name="notification_once_per_message"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} to {self.recipient}"

@@ -1,0 +1,44 @@
+"""Every write to tickets, customers and their conversation. Views, admin, API and jobs call these."""
+
+from tickets.services.attachments import validate_uploads
+from tickets.services.creation import customer_get_or_create, ticket_create
+from tickets.services.lifecycle import (
+    ALLOWED_TRANSITIONS,
+    allowed_next_statuses,
+    parse_priority,
+    ticket_assign,
+    ticket_change_category,
+    ticket_change_priority,
+    ticket_change_team,
+    ticket_claim,
+    ticket_close,
+    ticket_escalate,
+    ticket_reopen,
+    ticket_resolve,
+    ticket_set_tags,
+    ticket_transition,
+)
+from tickets.services.messages import ticket_add_note, ticket_customer_reply, ticket_reply
+
+__all__ = [
+    "ALLOWED_TRANSITIONS",
+    "allowed_next_statuses",
+    "customer_get_or_create",
+    "parse_priority",
+    "ticket_add_note",
+    "ticket_assign",
+    "ticket_change_category",
+    "ticket_change_priority",
+    "ticket_change_team",
+    "ticket_claim",
+    "ticket_close",
+    "ticket_create",
+    "ticket_customer_reply",
+    "ticket_escalate",
+    "ticket_reopen",
+    "ticket_reply",
+    "ticket_resolve",
+    "ticket_set_tags",
+    "ticket_transition",
+    "validate_uploads",
+]

@@ -1,0 +1,165 @@
+"""The conversation: agent replies, internal notes and customer replies.
+
+Each writes the message (markdown rendered and sanitised once, at write time), its
+attachments, one message event, and the status move the reply implies:
+an agent's public reply moves open → in progress and sets first_response_at once;
+a customer's reply moves waiting on customer → in progress and reopens a resolved ticket.
+"""
+
+from collections.abc import Sequence
+
+from django.core.exceptions import ValidationError
+from django.core.files.uploadedfile import UploadedFile
+from django.db import transaction
+from django.utils import timezone
+
+from helpdesk.exceptions import ApplicationError
+from helpdesk.markdown import render_markdown
+from tickets import hooks
+from tickets.models import Customer, Status, Ticket, TicketEvent, TicketMessage
+from tickets.services._common import (
+    ensure_agent,
+    ensure_not_closed,
+    lock_ticket,
+    record_event,
+    require_text,
+)
+from tickets.services.attachments import store_attachments, validate_uploads
+from tickets.services.lifecycle import apply_status_change
+
+MAX_MESSAGE_LENGTH = 50_000
+
+
+def create_message(
+    *, ticket: Ticket, author_kind: str, author, body: str, is_internal: bool,
+    files: Sequence[UploadedFile] = (), at=None,
+) -> TicketMessage:
+    message = TicketMessage.objects.create(
+        ticket=ticket,
+        author_kind=author_kind,
+        author=author,
+        body=body,
+        body_html=render_markdown(body),
+        is_internal=is_internal,
+        created_at=at or timezone.now(),
+    )
+    if files:
+        store_attachments(message=message, files=files)
+    return message
+
+
+def _clean_body(body: str) -> str:
+    return require_text(body, field="body", label="A message", max_length=MAX_MESSAGE_LENGTH)
+
+
+@transaction.atomic
+def ticket_reply(
+    *, ticket: Ticket, actor, body: str, files: Sequence[UploadedFile] = ()
+) -> TicketMessage:
+    """An agent's public reply. Writes a `replied` event, sets first_response_at on the first
+    one, and moves an open ticket to in progress (a `status_changed` event)."""
+    ensure_agent(actor, allow_system=False)
+    body = _clean_body(body)
+    validate_uploads(files)
+    ticket = lock_ticket(ticket)
+    ensure_not_closed(ticket)
+    ctx = hooks.HookContext(verb="reply", ticket=ticket, actor=actor, changes={"body": body})
+    hooks.run_before(ctx)
+    now = timezone.now()
+    message = create_message(
+        ticket=ticket, author_kind=TicketMessage.AuthorKind.AGENT, author=actor,
+        body=ctx.changes["body"], is_internal=False, files=files, at=now,
+    )
+    fields = ["updated_at"]
+    ticket.updated_at = now
+    first = ticket.first_response_at is None
+    if first:
+        ticket.first_response_at = now
+        fields.append("first_response_at")
+    ticket.save(update_fields=fields)
+    ctx.message = message
+    ctx.events.append(
+        record_event(
+            ticket, TicketEvent.Kind.REPLIED, actor=actor, at=now,
+            data={"message_id": message.pk, "first_response": first},
+        )
+    )
+    if ticket.status == Status.OPEN:
+        ctx.events.append(apply_status_change(ticket, Status.IN_PROGRESS, actor=actor))
+    hooks.schedule_after(ctx)
+    return message
+
+
+@transaction.atomic
+def ticket_add_note(*, ticket: Ticket, actor, body: str) -> TicketMessage:
+    """An internal note: visible to agents only, never to the customer. One `note_added` event."""
+    ensure_agent(actor, allow_system=False)
+    body = _clean_body(body)
+    ticket = lock_ticket(ticket)
+    ctx = hooks.HookContext(verb="note", ticket=ticket, actor=actor, changes={"body": body})
+    hooks.run_before(ctx)
+    now = timezone.now()
+    message = create_message(
+        ticket=ticket, author_kind=TicketMessage.AuthorKind.AGENT, author=actor,
+        body=ctx.changes["body"], is_internal=True, at=now,
+    )
+    ticket.updated_at = now
+    ticket.save(update_fields=["updated_at"])
+    ctx.message = message
+    ctx.events.append(
+        record_event(
+            ticket, TicketEvent.Kind.NOTE_ADDED, actor=actor, at=now,
+            data={"message_id": message.pk},
+        )
+    )
+    hooks.schedule_after(ctx)
+    return message
+
+
+@transaction.atomic
+def ticket_customer_reply(
+    *, ticket: Ticket, customer: Customer, body: str, files: Sequence[UploadedFile] = ()
+) -> TicketMessage:
+    """The customer writes on their ticket. Writes a `customer_replied` event; waiting on
+    customer goes back to in progress and a resolved ticket reopens (a `status_changed` event).
+    A closed ticket refuses: the customer is asked to open a new one."""
+    body = _clean_body(body)
+    validate_uploads(files)
+    ticket = lock_ticket(ticket)
+    if ticket.customer_id != customer.pk:
+        raise ApplicationError("This ticket belongs to another customer.", code="not_owner")
+    if ticket.status == Status.CLOSED:
+        raise ApplicationError(
+            f"{ticket.reference} is closed. Please open a new ticket and mention "
+            f"{ticket.reference} in it.",
+            code="ticket_closed",
+        )
+    ctx = hooks.HookContext(
+        verb="customer_reply", ticket=ticket, actor=customer.user, changes={"body": body}
+    )
+    hooks.run_before(ctx)
+    now = timezone.now()
+    message = create_message(
+        ticket=ticket, author_kind=TicketMessage.AuthorKind.CUSTOMER, author=customer.user,
+        body=ctx.changes["body"], is_internal=False, files=files, at=now,
+    )
+    ticket.updated_at = now
+    ticket.save(update_fields=["updated_at"])
+    ctx.message = message
+    ctx.events.append(
+        record_event(
+            ticket, TicketEvent.Kind.CUSTOMER_REPLIED, actor=customer.user, at=now,
+            data={"message_id": message.pk},
+        )
+    )
+    if ticket.status in (Status.WAITING_CUSTOMER, Status.RESOLVED):
+        reason = (
+            "Customer replied"
+            if ticket.status == Status.WAITING_CUSTOMER
+            else "Reopened by the customer's reply"
+        )
+        ctx.events.append(
+            apply_status_change(ticket, Status.IN_PROGRESS, actor=customer.user, reason=reason)
+        )
+    hooks.schedule_after(ctx)
+    return message
