@@ -13,7 +13,9 @@ class Team(models.Model):
         related_name="led_teams",
     )
     categories = models.ManyToManyField(
-        "tickets.Category", blank=True, related_name="teams",
+        "tickets.Category",
+        blank=True,
+        related_name="teams",
         help_text="Ticket categories this team handles.",
     )
 
@@ -42,9 +44,7 @@ class AgentProfile(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="agent_profile"
     )
     display_name = models.CharField(max_length=100)
-    seniority = models.CharField(
-        max_length=20, choices=Seniority.choices, default=Seniority.AGENT
-    )
+    seniority = models.CharField(max_length=20, choices=Seniority.choices, default=Seniority.AGENT)
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.AVAILABLE)
     teams = models.ManyToManyField(Team, blank=True, related_name="members")
 

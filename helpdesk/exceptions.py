@@ -52,8 +52,10 @@ def api_exception_handler(exc, context):
     if isinstance(data, dict) and "detail" in data:
         message = str(data["detail"])
     elif isinstance(data, dict):
-        fields = {key: [str(v) for v in (val if isinstance(val, list) else [val])]
-                  for key, val in data.items()}
+        fields = {
+            key: [str(v) for v in (val if isinstance(val, list) else [val])]
+            for key, val in data.items()
+        }
         message = "Some fields are not valid."
     elif isinstance(data, list):
         message = " ".join(str(item) for item in data)

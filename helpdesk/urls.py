@@ -10,7 +10,11 @@ admin.site.site_title = "Helpdesk admin"
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", health.healthz, name="healthz"),
-    path("login/", auth_views.LoginView.as_view(template_name="registration/login.html"), name="login"),
+    path(
+        "login/",
+        auth_views.LoginView.as_view(template_name="registration/login.html"),
+        name="login",
+    ),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("portal/", include("tickets.urls.portal")),
     path("desk/", include("tickets.urls.desk")),

@@ -10,6 +10,14 @@ from tests.factories import (
 )
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _fast_password_hashing():
+    """Demo and factory passwords are hashed thousands of times: use a fast hasher in tests."""
+    from django.conf import settings
+
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @pytest.fixture(autouse=True)
 def _tasks_run_synchronously(monkeypatch):
     """django-q2 tasks run inline in tests (the real worker is exercised separately)."""

@@ -34,6 +34,9 @@ class AgentProfileFactory(factory.django.DjangoModelFactory):
 class AgentFactory(UserFactory):
     """A user with an agent profile: `AgentFactory(agent_profile__seniority="team_lead")`."""
 
+    class Meta:
+        skip_postgeneration_save = True
+
     username = factory.Sequence(lambda n: f"agent{n}")
     agent_profile = factory.RelatedFactory(AgentProfileFactory, factory_related_name="user")
 

@@ -83,7 +83,9 @@ class Customer(models.Model):
     name = models.CharField(max_length=200)
     email = models.EmailField(unique=True)
     plan_tier = models.CharField(
-        max_length=20, choices=PlanTier.choices, blank=True,
+        max_length=20,
+        choices=PlanTier.choices,
+        blank=True,
         help_text="Empty means no tier: the fallback SLA hours apply.",
     )
     organization = models.ForeignKey(
@@ -213,7 +215,10 @@ class TicketMessage(models.Model):
     ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="messages")
     author_kind = models.CharField(max_length=10, choices=AuthorKind.choices)
     author = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
         related_name="ticket_messages",
     )
     body = models.TextField(help_text="Markdown, as written.")
@@ -243,9 +248,7 @@ def attachment_path(instance: "Attachment", filename: str) -> str:
 
 class Attachment(models.Model):
     ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="attachments")
-    message = models.ForeignKey(
-        TicketMessage, on_delete=models.CASCADE, related_name="attachments"
-    )
+    message = models.ForeignKey(TicketMessage, on_delete=models.CASCADE, related_name="attachments")
     file = models.FileField(upload_to=attachment_path, max_length=300)
     filename = models.CharField(max_length=200)
     content_type = models.CharField(max_length=100)
@@ -278,8 +281,12 @@ class TicketEvent(models.Model):
     ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="events")
     kind = models.CharField(max_length=30, choices=Kind.choices)
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-        related_name="ticket_events", help_text="Empty means the system.",
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="ticket_events",
+        help_text="Empty means the system.",
     )
     from_value = models.CharField(max_length=200, blank=True)
     to_value = models.CharField(max_length=200, blank=True)
@@ -321,6 +328,20 @@ class CustomerNotification(models.Model):
         constraints = [
             models.UniqueConstraint(
                 fields=["ticket", "kind", "message"], name="notification_once_per_message"
+            ),
+            # NULLs are distinct in a plain unique constraint: notifications about the
+            # ticket itself (no message) need their own.
+            models.UniqueConstraint(
+                fields=["ticket", "kind"],
+                condition=Q(message__isnull=True),
+                name="notification_once_per_ticket",
+            ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["created_at"],
+                condition=Q(sent_at__isnull=True),
+                name="notification_unsent",
             )
         ]
 

@@ -90,14 +90,18 @@ def ticket_for_agent(*, agent, reference: str) -> Ticket:
     """A ticket with everything its desk page shows, or 404."""
     if not is_agent(agent):
         raise Http404
-    messages = TicketMessage.objects.select_related("author", "author__agent_profile").prefetch_related(
-        Prefetch("attachments", queryset=Attachment.objects.order_by("id"))
-    )
+    messages = TicketMessage.objects.select_related(
+        "author", "author__agent_profile"
+    ).prefetch_related(Prefetch("attachments", queryset=Attachment.objects.order_by("id")))
     events = TicketEvent.objects.select_related("actor", "actor__agent_profile")
     try:
         return (
             Ticket.objects.select_related(
-                "category", "team", "customer", "customer__organization", "assignee",
+                "category",
+                "team",
+                "customer",
+                "customer__organization",
+                "assignee",
                 "assignee__agent_profile",
             )
             .prefetch_related(
@@ -121,7 +125,9 @@ def ticket_for_public_link(*, public_id: str) -> Ticket:
     try:
         return (
             Ticket.objects.select_related("category", "customer", "assignee__agent_profile")
-            .prefetch_related(Prefetch("messages", queryset=public_messages, to_attr="public_messages"))
+            .prefetch_related(
+                Prefetch("messages", queryset=public_messages, to_attr="public_messages")
+            )
             .get(public_id=public_id)
         )
     except Ticket.DoesNotExist:
@@ -129,8 +135,10 @@ def ticket_for_public_link(*, public_id: str) -> Ticket:
 
 
 def tickets_for_customer(*, customer: Customer) -> QuerySet[Ticket]:
-    return Ticket.objects.filter(customer=customer).select_related("category").order_by(
-        "-created_at", "-id"
+    return (
+        Ticket.objects.filter(customer=customer)
+        .select_related("category")
+        .order_by("-created_at", "-id")
     )
 
 

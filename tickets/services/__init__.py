@@ -1,4 +1,7 @@
-"""Every write to tickets, customers and their conversation. Views, admin, API and jobs call these."""
+"""Every write to tickets, customers and their conversation.
+
+Views, admin, the API and background jobs all call these functions.
+"""
 
 from tickets.services.attachments import validate_uploads
 from tickets.services.creation import customer_get_or_create, ticket_create

@@ -1,4 +1,7 @@
-"""Attachment checks and storage. Checked before anything is written, so a bad file saves nothing."""
+"""Attachment checks and storage.
+
+Files are checked before anything is written, so a bad file saves nothing.
+"""
 
 import mimetypes
 from collections.abc import Sequence
@@ -28,9 +31,7 @@ def validate_uploads(files: Sequence[UploadedFile]) -> None:
     for upload in files:
         name = upload.name or "file"
         if upload.size is None or upload.size > settings.ATTACHMENT_MAX_BYTES:
-            errors.append(
-                f"{name} is larger than {filesizeformat(settings.ATTACHMENT_MAX_BYTES)}."
-            )
+            errors.append(f"{name} is larger than {filesizeformat(settings.ATTACHMENT_MAX_BYTES)}.")
         elif upload.size == 0:
             errors.append(f"{name} is empty.")
         if _content_type(name) not in settings.ATTACHMENT_ALLOWED_TYPES:

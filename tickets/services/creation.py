@@ -79,8 +79,15 @@ def ticket_create(
 
     now = timezone.now()
     ticket = Ticket(
-        subject=subject, body=body, category=category, type=type, priority=priority,
-        channel=channel, customer=customer, created_at=now, updated_at=now,
+        subject=subject,
+        body=body,
+        category=category,
+        type=type,
+        priority=priority,
+        channel=channel,
+        customer=customer,
+        created_at=now,
+        updated_at=now,
     )
     ctx = hooks.HookContext(
         verb="create", ticket=ticket, actor=actor, changes={"tags": normalise_tags(tags)}
@@ -94,12 +101,20 @@ def ticket_create(
     if ctx.changes["tags"]:
         set_tags_locked(ticket, ctx.changes["tags"])
     ctx.message = create_message(
-        ticket=ticket, author_kind=TicketMessage.AuthorKind.CUSTOMER, author=customer.user,
-        body=body, is_internal=False, files=files, at=now,
+        ticket=ticket,
+        author_kind=TicketMessage.AuthorKind.CUSTOMER,
+        author=customer.user,
+        body=body,
+        is_internal=False,
+        files=files,
+        at=now,
     )
     ctx.events.append(
         record_event(
-            ticket, TicketEvent.Kind.CREATED, actor=actor, at=now,
+            ticket,
+            TicketEvent.Kind.CREATED,
+            actor=actor,
+            at=now,
             to_value=ticket.status,
             data={
                 "channel": ticket.channel,

@@ -130,11 +130,15 @@ def ticket_transition(
     if to_status == ticket.status:
         return ticket
     ctx = hooks.HookContext(
-        verb="transition", ticket=ticket, actor=actor,
+        verb="transition",
+        ticket=ticket,
+        actor=actor,
         changes={"status": to_status, "reason": reason},
     )
     if to_status == Status.RESOLVED:
-        ctx.changes["resolution"] = require_text(resolution, field="resolution", label="A resolution")
+        ctx.changes["resolution"] = require_text(
+            resolution, field="resolution", label="A resolution"
+        )
     hooks.run_before(ctx)
     to_status = ctx.changes["status"]
     data = {}
@@ -170,7 +174,9 @@ def ticket_reopen(*, ticket: Ticket, actor=None, reason: str = "") -> Ticket:
             f"{_label(ticket.status).lower()}.",
             code="transition_refused",
         )
-    return ticket_transition(ticket=ticket, to_status=Status.IN_PROGRESS, actor=actor, reason=reason)
+    return ticket_transition(
+        ticket=ticket, to_status=Status.IN_PROGRESS, actor=actor, reason=reason
+    )
 
 
 @transaction.atomic
@@ -252,8 +258,11 @@ def ticket_change_team(*, ticket: Ticket, team: Team | None, actor=None) -> Tick
     ticket.save(update_fields=["team", "updated_at"])
     ctx.events.append(
         record_event(
-            ticket, TicketEvent.Kind.TEAM_CHANGED, actor=actor,
-            from_value=previous.name if previous else "", to_value=team.name if team else "",
+            ticket,
+            TicketEvent.Kind.TEAM_CHANGED,
+            actor=actor,
+            from_value=previous.name if previous else "",
+            to_value=team.name if team else "",
             data={"from_id": previous.pk if previous else None, "to_id": team.pk if team else None},
         )
     )
@@ -262,7 +271,9 @@ def ticket_change_team(*, ticket: Ticket, team: Team | None, actor=None) -> Tick
 
 
 @transaction.atomic
-def ticket_change_priority(*, ticket: Ticket, priority: str, actor=None, reason: str = "") -> Ticket:
+def ticket_change_priority(
+    *, ticket: Ticket, priority: str, actor=None, reason: str = ""
+) -> Ticket:
     """Set the priority (aliases accepted). Writes one `priority_changed` event."""
     ensure_agent(actor)
     priority = parse_priority(priority)
@@ -285,8 +296,12 @@ def _change_priority_locked(ticket: Ticket, *, priority: str, actor, reason: str
     data = {"reason": reason} if reason else {}
     ctx.events.append(
         record_event(
-            ticket, TicketEvent.Kind.PRIORITY_CHANGED, actor=actor,
-            from_value=previous, to_value=ticket.priority, data=data,
+            ticket,
+            TicketEvent.Kind.PRIORITY_CHANGED,
+            actor=actor,
+            from_value=previous,
+            to_value=ticket.priority,
+            data=data,
         )
     )
     hooks.schedule_after(ctx)
@@ -315,7 +330,9 @@ def ticket_change_category(*, ticket: Ticket, category: Category | None, actor=N
     ticket.save(update_fields=["category", "updated_at"])
     ctx.events.append(
         record_event(
-            ticket, TicketEvent.Kind.CATEGORY_CHANGED, actor=actor,
+            ticket,
+            TicketEvent.Kind.CATEGORY_CHANGED,
+            actor=actor,
             from_value=previous.name if previous else "",
             to_value=category.name if category else "",
         )
@@ -341,7 +358,9 @@ def ticket_set_tags(*, ticket: Ticket, tags, actor=None) -> Ticket:
     ticket = lock_ticket(ticket)
     ensure_not_closed(ticket)
     current = set(ticket.tags.values_list("name", flat=True))
-    ctx = hooks.HookContext(verb="change_tags", ticket=ticket, actor=actor, changes={"tags": wanted})
+    ctx = hooks.HookContext(
+        verb="change_tags", ticket=ticket, actor=actor, changes={"tags": wanted}
+    )
     hooks.run_before(ctx)
     wanted = normalise_tags(ctx.changes["tags"])
     added = [name for name in wanted if name not in current]
@@ -353,8 +372,11 @@ def ticket_set_tags(*, ticket: Ticket, tags, actor=None) -> Ticket:
     ticket.save(update_fields=["updated_at"])
     ctx.events.append(
         record_event(
-            ticket, TicketEvent.Kind.TAGS_CHANGED, actor=actor,
-            from_value=", ".join(sorted(current)), to_value=", ".join(sorted(wanted)),
+            ticket,
+            TicketEvent.Kind.TAGS_CHANGED,
+            actor=actor,
+            from_value=", ".join(sorted(current)),
+            to_value=", ".join(sorted(wanted)),
             data={"added": added, "removed": removed},
         )
     )
@@ -392,7 +414,9 @@ def ticket_escalate(*, ticket: Ticket, actor=None, reason: str) -> Ticket:
             f"{ticket.reference} is resolved; reopen it before escalating.", code="ticket_resolved"
         )
     ctx = hooks.HookContext(
-        verb="escalate", ticket=ticket, actor=actor,
+        verb="escalate",
+        ticket=ticket,
+        actor=actor,
         changes={"level": ticket.escalation_level + 1, "reason": reason},
     )
     hooks.run_before(ctx)
@@ -402,8 +426,11 @@ def ticket_escalate(*, ticket: Ticket, actor=None, reason: str) -> Ticket:
     ticket.save(update_fields=["escalation_level", "updated_at"])
     ctx.events.append(
         record_event(
-            ticket, TicketEvent.Kind.ESCALATED, actor=actor,
-            from_value=previous_level, to_value=ticket.escalation_level,
+            ticket,
+            TicketEvent.Kind.ESCALATED,
+            actor=actor,
+            from_value=previous_level,
+            to_value=ticket.escalation_level,
             data={"reason": reason},
         )
     )

@@ -8,7 +8,6 @@ a customer's reply moves waiting on customer → in progress and reopens a resol
 
 from collections.abc import Sequence
 
-from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.utils import timezone
@@ -31,8 +30,14 @@ MAX_MESSAGE_LENGTH = 50_000
 
 
 def create_message(
-    *, ticket: Ticket, author_kind: str, author, body: str, is_internal: bool,
-    files: Sequence[UploadedFile] = (), at=None,
+    *,
+    ticket: Ticket,
+    author_kind: str,
+    author,
+    body: str,
+    is_internal: bool,
+    files: Sequence[UploadedFile] = (),
+    at=None,
 ) -> TicketMessage:
     message = TicketMessage.objects.create(
         ticket=ticket,
@@ -67,8 +72,13 @@ def ticket_reply(
     hooks.run_before(ctx)
     now = timezone.now()
     message = create_message(
-        ticket=ticket, author_kind=TicketMessage.AuthorKind.AGENT, author=actor,
-        body=ctx.changes["body"], is_internal=False, files=files, at=now,
+        ticket=ticket,
+        author_kind=TicketMessage.AuthorKind.AGENT,
+        author=actor,
+        body=ctx.changes["body"],
+        is_internal=False,
+        files=files,
+        at=now,
     )
     fields = ["updated_at"]
     ticket.updated_at = now
@@ -80,7 +90,10 @@ def ticket_reply(
     ctx.message = message
     ctx.events.append(
         record_event(
-            ticket, TicketEvent.Kind.REPLIED, actor=actor, at=now,
+            ticket,
+            TicketEvent.Kind.REPLIED,
+            actor=actor,
+            at=now,
             data={"message_id": message.pk, "first_response": first},
         )
     )
@@ -100,15 +113,22 @@ def ticket_add_note(*, ticket: Ticket, actor, body: str) -> TicketMessage:
     hooks.run_before(ctx)
     now = timezone.now()
     message = create_message(
-        ticket=ticket, author_kind=TicketMessage.AuthorKind.AGENT, author=actor,
-        body=ctx.changes["body"], is_internal=True, at=now,
+        ticket=ticket,
+        author_kind=TicketMessage.AuthorKind.AGENT,
+        author=actor,
+        body=ctx.changes["body"],
+        is_internal=True,
+        at=now,
     )
     ticket.updated_at = now
     ticket.save(update_fields=["updated_at"])
     ctx.message = message
     ctx.events.append(
         record_event(
-            ticket, TicketEvent.Kind.NOTE_ADDED, actor=actor, at=now,
+            ticket,
+            TicketEvent.Kind.NOTE_ADDED,
+            actor=actor,
+            at=now,
             data={"message_id": message.pk},
         )
     )
@@ -140,15 +160,23 @@ def ticket_customer_reply(
     hooks.run_before(ctx)
     now = timezone.now()
     message = create_message(
-        ticket=ticket, author_kind=TicketMessage.AuthorKind.CUSTOMER, author=customer.user,
-        body=ctx.changes["body"], is_internal=False, files=files, at=now,
+        ticket=ticket,
+        author_kind=TicketMessage.AuthorKind.CUSTOMER,
+        author=customer.user,
+        body=ctx.changes["body"],
+        is_internal=False,
+        files=files,
+        at=now,
     )
     ticket.updated_at = now
     ticket.save(update_fields=["updated_at"])
     ctx.message = message
     ctx.events.append(
         record_event(
-            ticket, TicketEvent.Kind.CUSTOMER_REPLIED, actor=customer.user, at=now,
+            ticket,
+            TicketEvent.Kind.CUSTOMER_REPLIED,
+            actor=customer.user,
+            at=now,
             data={"message_id": message.pk},
         )
     )
