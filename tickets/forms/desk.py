@@ -1,0 +1,183 @@
+"""Agent desk forms: the queue filters and one small form per ticket action.
+
+They parse and validate only. The views hand the cleaned values to one service each, which
+checks everything again (allowed transitions, closed tickets, who may be assigned) and writes.
+"""
+
+from dataclasses import dataclass
+
+from django import forms
+from django.contrib.auth import get_user_model
+from django.db.models import Q, QuerySet
+from django.db.models.functions import Coalesce
+
+from agents.models import Team
+from tickets.models import OPEN_STATUSES, Category, Priority, Status
+from tickets.selectors import DEFAULT_QUEUE_SORT, QueueFilters
+from tickets.services.messages import MAX_MESSAGE_LENGTH
+
+User = get_user_model()
+
+SORT_CHOICES = [
+    ("priority", "Priority"),
+    ("newest", "Newest"),
+    ("oldest", "Oldest"),
+    ("updated", "Recently updated"),
+]
+
+# What /desk/ shows when opened without any query string: the tickets still to work on.
+DEFAULT_QUEUE_QUERY = {"status": [str(value) for value in OPEN_STATUSES]}
+
+
+def agents_for_desk() -> QuerySet:
+    """Everyone a ticket can be assigned to (see `agents.permissions.is_agent`), by name.
+
+    One query: the profile is joined for the display name.
+    """
+    return (
+        User.objects.filter(Q(agent_profile__isnull=False) | Q(is_superuser=True), is_active=True)
+        .select_related("agent_profile")
+        .order_by(Coalesce("agent_profile__display_name", "username"), "pk")
+    )
+
+
+@dataclass(frozen=True)
+class DeskChoices:
+    """The options the desk's selects offer, read once per page (one query each)."""
+
+    agents: list
+    teams: list[Team]
+    categories: list[Category]
+
+
+def desk_choices() -> DeskChoices:
+    return DeskChoices(
+        agents=list(agents_for_desk()),
+        teams=list(Team.objects.order_by("name")),
+        categories=list(Category.objects.order_by("name")),
+    )
+
+
+class QueueFilterForm(forms.Form):
+    """The queue's GET parameters. A value that does not parse is ignored, never an error page:
+    URLs get shared and bookmarked, and a stale one must still open the queue."""
+
+    status = forms.MultipleChoiceField(choices=Status.choices, required=False)
+    priority = forms.MultipleChoiceField(choices=Priority.choices, required=False)
+    category = forms.SlugField(required=False)
+    team = forms.SlugField(required=False)
+    tag = forms.CharField(required=False, max_length=50)
+    assignee = forms.RegexField(regex=r"^(me|unassigned|\d{1,18})$", required=False)
+    q = forms.CharField(required=False, max_length=200)
+    sort = forms.ChoiceField(choices=SORT_CHOICES, required=False)
+    page = forms.IntegerField(required=False, min_value=1)
+
+    def to_filters(self) -> QueueFilters:
+        self.is_valid()
+        data = self.cleaned_data  # holds only the fields that parsed
+        return QueueFilters(
+            status=list(data.get("status") or []),
+            priority=list(data.get("priority") or []),
+            category=data.get("category") or "",
+            team=data.get("team") or "",
+            tag=(data.get("tag") or "").strip().lower(),
+            assignee=data.get("assignee") or "",
+            q=(data.get("q") or "").strip(),
+            sort=data.get("sort") or DEFAULT_QUEUE_SORT,
+        )
+
+    @property
+    def page_number(self) -> int:
+        self.is_valid()
+        return self.cleaned_data.get("page") or 1
+
+
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class MultipleFileField(forms.FileField):
+    """Several files in one input. Size and type are checked by the service, so a refused file
+    is reported the same way from the desk, the portal and the API."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("widget", MultipleFileInput())
+        kwargs.setdefault("required", False)
+        super().__init__(*args, **kwargs)
+
+    def clean(self, data, initial=None):
+        single = super().clean
+        if isinstance(data, list | tuple):
+            return [single(item, initial) for item in data if item]
+        return [single(data, initial)] if data else []
+
+
+class ReplyForm(forms.Form):
+    body = forms.CharField(
+        max_length=MAX_MESSAGE_LENGTH,
+        strip=True,
+        error_messages={"required": "Write a reply before sending it."},
+    )
+    files = MultipleFileField()
+
+
+class NoteForm(forms.Form):
+    body = forms.CharField(
+        max_length=MAX_MESSAGE_LENGTH,
+        strip=True,
+        error_messages={"required": "Write the note before adding it."},
+    )
+
+
+class ClaimForm(forms.Form):
+    """Claiming takes no input: the agent is the one asking."""
+
+
+class AssignForm(forms.Form):
+    assignee = forms.ModelChoiceField(
+        queryset=User.objects.none(), required=False, empty_label="Unassigned"
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["assignee"].queryset = agents_for_desk()
+
+
+class TeamForm(forms.Form):
+    team = forms.ModelChoiceField(queryset=Team.objects.all(), required=False)
+
+
+class StatusForm(forms.Form):
+    # Every status parses; the lifecycle service decides which moves are allowed, so a
+    # refused move gets the service's own explanation.
+    status = forms.ChoiceField(choices=Status.choices)
+    reason = forms.CharField(required=False, max_length=500)
+
+
+class PriorityForm(forms.Form):
+    priority = forms.ChoiceField(choices=Priority.choices)
+
+
+class CategoryForm(forms.Form):
+    category = forms.ModelChoiceField(queryset=Category.objects.all(), required=False)
+
+
+class TagsForm(forms.Form):
+    tags = forms.CharField(required=False, max_length=1000)
+
+    def clean_tags(self) -> list[str]:
+        return [name.strip() for name in self.cleaned_data["tags"].split(",") if name.strip()]
+
+
+class EscalateForm(forms.Form):
+    reason = forms.CharField(
+        max_length=500,
+        error_messages={"required": "Say why this ticket needs escalating."},
+    )
+
+
+class ResolveForm(forms.Form):
+    resolution = forms.CharField(
+        max_length=MAX_MESSAGE_LENGTH,
+        error_messages={"required": "Describe the resolution; the customer will see it."},
+    )
