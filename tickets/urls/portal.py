@@ -6,5 +6,13 @@ app_name = "portal"
 
 urlpatterns = [
     path("", portal.home, name="home"),
+    path("submitted/<str:public_id>/", portal.submitted, name="submitted"),
+    path("tickets/", portal.my_tickets, name="my_tickets"),
     path("t/<str:public_id>/", portal.ticket_detail, name="ticket"),
+    path("t/<str:public_id>/reply/", portal.reply, name="reply"),
+    path(
+        "t/<str:public_id>/attachments/<int:attachment_id>/",
+        portal.attachment_download,
+        name="attachment",
+    ),
 ]

@@ -1,9 +1,320 @@
-from django.http import HttpResponse
+"""The customer portal: file a ticket, follow it by its secure link, reply, list my tickets.
+
+Views parse with a form, read through `tickets.selectors`, write through `tickets.services`
+and render. A customer sees a ticket because they hold its unguessable link, or because it
+is theirs by account; internal notes never reach these pages (the selectors leave them out).
+"""
+
+from dataclasses import dataclass
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.db import transaction
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django_htmx.http import trigger_client_event
+from django_htmx.middleware import HtmxDetails
+
+from agents.permissions import agent_display_name
+from helpdesk.exceptions import ApplicationError
+from helpdesk.markdown import render_markdown
+from tickets import selectors, services
+from tickets.forms.portal import ReplyForm, TicketForm, add_service_error
+from tickets.models import Channel, Customer, Status, Ticket, TicketMessage
+
+SESSION_FILED_KEY = "portal_filed_tickets"
+SESSION_FILED_LIMIT = 20
+MY_TICKETS_PAGE_SIZE = 20
 
 
-def home(request):
-    return HttpResponse("portal")
+class HtmxHttpRequest(HttpRequest):
+    htmx: HtmxDetails
 
 
-def ticket_detail(request, public_id):
-    return HttpResponse("ticket")
+@dataclass(frozen=True)
+class CustomerStatus:
+    """A status as the customer reads it. Internal nuances (waiting on another team) are
+    shown as plain "in progress"."""
+
+    label: str
+    hint: str
+    css: str
+
+
+CUSTOMER_STATUS = {
+    Status.OPEN: CustomerStatus(
+        "Received",
+        "Your request is in our queue. We will reply here and by email.",
+        "status-open",
+    ),
+    Status.IN_PROGRESS: CustomerStatus(
+        "In progress", "Our team is working on your request.", "status-in_progress"
+    ),
+    Status.WAITING_CUSTOMER: CustomerStatus(
+        "Waiting for your reply",
+        "We need something from you to carry on. Please reply below.",
+        "status-waiting_customer",
+    ),
+    Status.WAITING_INTERNAL: CustomerStatus(
+        "In progress", "Our team is working on your request.", "status-in_progress"
+    ),
+    Status.RESOLVED: CustomerStatus(
+        "Resolved",
+        "We believe this is solved. Not quite? Reply and the ticket reopens.",
+        "status-resolved",
+    ),
+    Status.CLOSED: CustomerStatus("Closed", "This request is closed.", "status-closed"),
+}
+
+
+def customer_status(status: str) -> CustomerStatus:
+    return CUSTOMER_STATUS.get(status, CUSTOMER_STATUS[Status.OPEN])
+
+
+@dataclass(frozen=True)
+class ConversationEntry:
+    message: TicketMessage
+    author: str
+    from_customer: bool
+
+
+def _author_label(message: TicketMessage) -> str:
+    kind = message.author_kind
+    if kind == TicketMessage.AuthorKind.CUSTOMER:
+        return "You"
+    if kind == TicketMessage.AuthorKind.AGENT and message.author is not None:
+        return agent_display_name(message.author)
+    if kind == TicketMessage.AuthorKind.AI:
+        return "Support assistant"
+    return "Support team"
+
+
+def _conversation(ticket: Ticket) -> list[ConversationEntry]:
+    # `public_messages` comes from the selector: internal notes are never loaded here.
+    return [
+        ConversationEntry(
+            message=message,
+            author=_author_label(message),
+            from_customer=message.author_kind == TicketMessage.AuthorKind.CUSTOMER,
+        )
+        for message in ticket.public_messages
+    ]
+
+
+# Filing a ticket ----------------------------------------------------------------------------
+
+
+@require_http_methods(["GET", "POST"])
+def home(request: HtmxHttpRequest) -> HttpResponse:
+    """The portal's front page: the new-ticket form. A valid form files the ticket and
+    redirects to its confirmation page (POST/redirect/GET)."""
+    customer = selectors.customer_for_user(request.user)
+    if request.method != "POST":
+        initial = {}
+        if customer is None and request.user.is_authenticated:
+            initial = {"name": request.user.get_full_name(), "email": request.user.email}
+        form = TicketForm(customer=customer, initial=initial)
+        return _render_home(request, form, customer)
+
+    form = TicketForm(request.POST, request.FILES, customer=customer)
+    status = 400
+    if form.is_valid():
+        try:
+            ticket = _file_ticket(request, form, customer)
+        except ValidationError as exc:
+            add_service_error(form, exc, field_map={"body": "description"})
+        except ApplicationError as exc:
+            add_service_error(form, exc)
+            status = 409
+        else:
+            _remember_filed(request, ticket)
+            return redirect("portal:submitted", public_id=ticket.public_id)
+    return _render_home(request, form, customer, status=status, files_dropped=bool(request.FILES))
+
+
+def _file_ticket(request: HttpRequest, form: TicketForm, customer: Customer | None) -> Ticket:
+    data = form.cleaned_data
+    # One transaction around both services: if the ticket is refused, the customer row
+    # created for it is rolled back too. Nothing is half-saved.
+    with transaction.atomic():
+        if customer is None:
+            customer = services.customer_get_or_create(email=data["email"], name=data["name"])
+        return services.ticket_create(
+            customer=customer,
+            subject=data["subject"],
+            body=data["description"],
+            category=data["category"],
+            channel=Channel.WEB,
+            files=data["attachments"],
+            actor=request.user if request.user.is_authenticated else None,
+        )
+
+
+def _render_home(
+    request: HttpRequest,
+    form: TicketForm,
+    customer: Customer | None,
+    *,
+    status: int = 200,
+    files_dropped: bool = False,
+) -> HttpResponse:
+    context = {
+        "form": form,
+        "customer": customer,
+        "rules": form.rules,
+        "files_dropped": files_dropped,
+    }
+    return render(request, "portal/home.html", context, status=status)
+
+
+def _remember_filed(request: HttpRequest, ticket: Ticket) -> None:
+    """The confirmation page is only for whoever filed the ticket, in this session."""
+    filed = [pid for pid in request.session.get(SESSION_FILED_KEY, []) if pid != ticket.public_id]
+    filed.append(ticket.public_id)
+    request.session[SESSION_FILED_KEY] = filed[-SESSION_FILED_LIMIT:]
+
+
+@never_cache
+@require_GET
+def submitted(request: HttpRequest, public_id: str) -> HttpResponse:
+    if public_id not in request.session.get(SESSION_FILED_KEY, []):
+        raise Http404
+    ticket = selectors.ticket_for_public_link(public_id=public_id)
+    return render(
+        request,
+        "portal/submitted.html",
+        {"ticket": ticket, "customer": selectors.customer_for_user(request.user)},
+    )
+
+
+# The secure link page -----------------------------------------------------------------------
+
+
+def _ticket_context(ticket: Ticket, form: ReplyForm, *, notice: str = "", alert: str = "") -> dict:
+    return {
+        "ticket": ticket,
+        "status": customer_status(ticket.status),
+        "conversation": _conversation(ticket),
+        "form": form,
+        "rules": form.rules,
+        "can_reply": ticket.status != Status.CLOSED,
+        "reply_reopens": ticket.status == Status.RESOLVED,
+        # Written by an agent, possibly in markdown: rendered and sanitised like messages.
+        "resolution_html": render_markdown(ticket.resolution)
+        if ticket.resolution and ticket.status in (Status.RESOLVED, Status.CLOSED)
+        else "",
+        "notice": notice,
+        "alert": alert,
+    }
+
+
+def _render_ticket(request: HtmxHttpRequest, context: dict, *, status: int = 200) -> HttpResponse:
+    template = "portal/ticket.html"
+    if request.htmx:
+        template += "#conversation"
+    return render(request, template, context, status=status)
+
+
+@never_cache
+@require_GET
+def ticket_detail(request: HtmxHttpRequest, public_id: str) -> HttpResponse:
+    ticket = selectors.ticket_for_public_link(public_id=public_id)
+    return _render_ticket(request, _ticket_context(ticket, ReplyForm()))
+
+
+def _closed_message(ticket: Ticket) -> str:
+    return (
+        f"{ticket.reference} is closed, so it cannot take new replies. Please open a new "
+        f"request and mention {ticket.reference} in it."
+    )
+
+
+@never_cache
+@require_POST
+def reply(request: HtmxHttpRequest, public_id: str) -> HttpResponse:
+    """The customer replies by the secure link. A reply on a resolved ticket reopens it (the
+    service does it); a closed ticket refuses with 409."""
+    ticket = selectors.ticket_for_public_link(public_id=public_id)
+    form = ReplyForm(request.POST, request.FILES)
+    if ticket.status == Status.CLOSED:
+        context = _ticket_context(ticket, form, alert=_closed_message(ticket))
+        return _render_ticket(request, context, status=409)
+    if not form.is_valid():
+        return _render_ticket(request, _ticket_context(ticket, form), status=400)
+
+    was_resolved = ticket.status == Status.RESOLVED
+    try:
+        services.ticket_customer_reply(
+            ticket=ticket,
+            customer=ticket.customer,
+            body=form.cleaned_data["body"],
+            files=form.cleaned_data["attachments"],
+        )
+    except ValidationError as exc:
+        add_service_error(form, exc)
+        return _render_ticket(request, _ticket_context(ticket, form), status=400)
+    except ApplicationError as exc:
+        # Refused after all (closed meanwhile): show the current state and keep the text.
+        ticket = selectors.ticket_for_public_link(public_id=public_id)
+        context = _ticket_context(ticket, form, alert=exc.message)
+        return _render_ticket(request, context, status=409)
+
+    notice = "Your reply was sent. We will get back to you here and by email."
+    if was_resolved:
+        notice = "Your reply was sent and the ticket is open again. We will take another look."
+    if request.htmx:
+        ticket = selectors.ticket_for_public_link(public_id=public_id)
+        response = _render_ticket(request, _ticket_context(ticket, ReplyForm(), notice=notice))
+        return trigger_client_event(response, "ticket-changed")
+    messages.success(request, notice)
+    return redirect("portal:ticket", public_id=public_id)
+
+
+@require_GET
+def attachment_download(request: HttpRequest, public_id: str, attachment_id: int) -> HttpResponse:
+    """A file on a public message of this ticket, always as a download: never rendered by the
+    browser, so an uploaded HTML or SVG file cannot run in our origin."""
+    attachment = selectors.attachment_for_public_link(
+        public_id=public_id, attachment_id=attachment_id
+    )
+    try:
+        handle = attachment.file.open("rb")
+    except OSError:
+        raise Http404 from None
+    response = FileResponse(
+        handle,
+        as_attachment=True,
+        filename=attachment.filename,
+        content_type=attachment.content_type,
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+# My tickets ---------------------------------------------------------------------------------
+
+
+@login_required
+@require_GET
+def my_tickets(request: HtmxHttpRequest) -> HttpResponse:
+    """The logged-in customer's own tickets, newest first. Accounts without a customer record
+    (and so without tickets) get an empty state."""
+    customer = selectors.customer_for_user(request.user)
+    page = None
+    if customer is not None:
+        paginator = Paginator(
+            selectors.tickets_for_customer(customer=customer), MY_TICKETS_PAGE_SIZE
+        )
+        page = paginator.get_page(request.GET.get("page"))
+        for ticket in page:
+            ticket.customer_status = customer_status(ticket.status)
+    template = "portal/my_tickets.html"
+    if request.htmx:
+        template += "#ticket-list"
+    return render(request, template, {"customer": customer, "page": page})
