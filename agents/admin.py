@@ -1,0 +1,69 @@
+"""Admin for teams and agents. A user becomes an agent by getting an agent profile, which
+can also be added right on the user's page."""
+
+from django.contrib import admin
+from django.contrib.auth import get_user_model
+from django.contrib.auth.admin import UserAdmin
+from django.db.models import Count
+
+from agents.models import AgentProfile, Team
+
+User = get_user_model()
+
+
+@admin.register(Team)
+class TeamAdmin(admin.ModelAdmin):
+    list_display = ["name", "slug", "lead", "member_count"]
+    list_select_related = ["lead"]
+    search_fields = ["name", "slug"]
+    prepopulated_fields = {"slug": ["name"]}
+    autocomplete_fields = ["lead"]
+    filter_horizontal = ["categories"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(member_count=Count("members"))
+
+    @admin.display(description="members", ordering="member_count")
+    def member_count(self, obj):
+        return obj.member_count
+
+
+@admin.register(AgentProfile)
+class AgentProfileAdmin(admin.ModelAdmin):
+    list_display = ["display_name", "user", "seniority", "status", "team_names"]
+    list_filter = ["seniority", "status", "teams"]
+    list_select_related = ["user"]
+    search_fields = ["display_name", "user__username", "user__email"]
+    autocomplete_fields = ["user"]
+    filter_horizontal = ["teams"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).prefetch_related("teams")
+
+    @admin.display(description="teams")
+    def team_names(self, obj):
+        return ", ".join(team.name for team in obj.teams.all())
+
+
+class AgentProfileInline(admin.StackedInline):
+    model = AgentProfile
+    can_delete = True
+    extra = 0
+    max_num = 1
+    filter_horizontal = ["teams"]
+    verbose_name_plural = "agent profile (makes this user an agent)"
+
+
+if admin.site.is_registered(User):
+    admin.site.unregister(User)
+
+
+@admin.register(User)
+class HelpdeskUserAdmin(UserAdmin):
+    inlines = [*UserAdmin.inlines, AgentProfileInline]
+    list_display = [*UserAdmin.list_display, "is_agent"]
+    list_select_related = ["agent_profile"]
+
+    @admin.display(description="agent", boolean=True)
+    def is_agent(self, obj):
+        return hasattr(obj, "agent_profile")

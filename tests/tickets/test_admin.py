@@ -1,0 +1,172 @@
+import pytest
+from django.contrib import admin
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from agents.models import AgentProfile, Team
+from tests.factories import CustomerFactory, TicketFactory
+from tickets.models import (
+    Attachment,
+    Category,
+    Customer,
+    CustomerNotification,
+    Organization,
+    Tag,
+    Ticket,
+    TicketEvent,
+    TicketMessage,
+)
+from tickets.services import ticket_add_note, ticket_assign, ticket_reply
+
+ADMIN_MODELS = [
+    Organization,
+    Customer,
+    Category,
+    Tag,
+    Ticket,
+    TicketMessage,
+    TicketEvent,
+    Attachment,
+    CustomerNotification,
+    Team,
+    AgentProfile,
+]
+
+
+def admin_url(model, view: str, *args) -> str:
+    return reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_{view}", args=args)
+
+
+@pytest.fixture
+def history(agent, team, category):
+    """A ticket with every kind of row the admin shows."""
+    team.categories.add(category)
+    agent.agent_profile.teams.add(team)
+    ticket = TicketFactory(
+        customer=CustomerFactory(organization=Organization.objects.create(name="Initech")),
+        category=category,
+        tags=["export"],
+        files=[SimpleUploadedFile("log.txt", b"error at 10:15", content_type="text/plain")],
+    )
+    ticket_assign(ticket=ticket, assignee=agent, actor=agent)
+    reply = ticket_reply(ticket=ticket, actor=agent, body="Looking into it.")
+    ticket_add_note(ticket=ticket, actor=agent, body="Probably the nightly job.")
+    CustomerNotification.objects.create(
+        ticket=ticket,
+        kind=CustomerNotification.Kind.AGENT_REPLIED,
+        message=reply,
+        recipient=ticket.customer.email,
+    )
+    ticket.refresh_from_db()
+    return ticket
+
+
+def test_every_ticket_and_agent_model_is_registered():
+    for model in ADMIN_MODELS:
+        assert admin.site.is_registered(model), model.__name__
+
+
+@pytest.mark.parametrize("model", ADMIN_MODELS, ids=lambda m: m.__name__)
+def test_changelist_and_change_page_answer_200(admin_client, history, model):
+    assert admin_client.get(admin_url(model, "changelist")).status_code == 200
+    assert admin_client.get(admin_url(model, "changelist"), {"q": "a"}).status_code == 200
+
+    obj = model.objects.order_by("pk").first()
+    assert obj is not None, f"no {model.__name__} to show"
+    assert admin_client.get(admin_url(model, "change", obj.pk)).status_code == 200
+
+
+def test_user_page_shows_the_agent_profile_inline(admin_client, agent):
+    response = admin_client.get(admin_url(type(agent), "change", agent.pk))
+
+    assert response.status_code == 200
+    assert b"agent profile" in response.content.lower()
+
+
+def test_ticket_change_form_only_edits_subject_and_body(admin_client, history):
+    url = admin_url(Ticket, "change", history.pk)
+    page = admin_client.get(url)
+    data = {"subject": "Export to CSV never finishes", "body": "Typo fixed."}
+    for inline in page.context["inline_admin_formsets"]:
+        formset = inline.formset
+        data[f"{formset.prefix}-TOTAL_FORMS"] = formset.total_form_count()
+        data[f"{formset.prefix}-INITIAL_FORMS"] = formset.initial_form_count()
+    data.update(
+        status="closed",
+        priority="critical",
+        escalation_level="3",
+        assignee="",
+        resolution="Forced from admin",
+        reference="HACK-1",
+    )
+
+    response = admin_client.post(url, data)
+
+    assert response.status_code == 302, response.context and response.context["errors"]
+    ticket = Ticket.objects.get(pk=history.pk)
+    assert ticket.subject == "Export to CSV never finishes"
+    assert ticket.body == "Typo fixed."
+    assert (ticket.status, ticket.priority, ticket.escalation_level) == (
+        history.status,
+        history.priority,
+        0,
+    )
+    assert ticket.assignee_id == history.assignee_id
+    assert ticket.resolution == ""
+    assert ticket.reference == history.reference
+    assert ticket.events.count() == history.events.count()
+
+
+def test_tickets_cannot_be_added_in_admin(admin_client, db):
+    assert admin_client.get(admin_url(Ticket, "add")).status_code == 403
+
+
+def test_ticket_events_cannot_be_added_changed_or_deleted(admin_client, history):
+    event = history.events.first()
+
+    assert admin_client.get(admin_url(TicketEvent, "add")).status_code == 403
+    assert admin_client.post(admin_url(TicketEvent, "add"), {"kind": "created"}).status_code == 403
+    assert (
+        admin_client.post(admin_url(TicketEvent, "delete", event.pk), {"post": "yes"}).status_code
+        == 403
+    )
+    admin_client.post(admin_url(TicketEvent, "change", event.pk), {"kind": "escalated"})
+    event.refresh_from_db()
+    assert event.kind == TicketEvent.Kind.CREATED
+
+
+def test_messages_cannot_be_added_and_an_edited_body_is_rendered_again(admin_client, history):
+    message = history.messages.filter(is_internal=False, author_kind="agent").get()
+    assert admin_client.get(admin_url(TicketMessage, "add")).status_code == 403
+
+    response = admin_client.post(
+        admin_url(TicketMessage, "change", message.pk),
+        {
+            "body": "Looking into it, **now**.",
+            "body_html": "<script>x</script>",
+            "is_internal": "on",
+        },
+    )
+
+    assert response.status_code == 302
+    message.refresh_from_db()
+    assert message.body_html == "<p>Looking into it, <strong>now</strong>.</p>\n"
+    assert message.is_internal is False
+
+
+def test_ticket_changelist_queries_do_not_grow_with_rows(admin_client, history, agent):
+    url = admin_url(Ticket, "changelist")
+
+    def queries() -> int:
+        with CaptureQueriesContext(connection) as captured:
+            assert admin_client.get(url).status_code == 200
+        return len(captured)
+
+    few = queries()
+    for _ in range(8):
+        ticket = TicketFactory(category=history.category)
+        ticket_assign(ticket=ticket, assignee=agent, actor=agent)
+
+    assert queries() == few

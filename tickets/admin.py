@@ -1,0 +1,301 @@
+"""Admin for tickets and the people who file them.
+
+A ticket's lifecycle (status, priority, assignee, team, category, tags, escalation,
+resolution, timestamps) changes only through `tickets.services`, which writes the audit
+event: here those fields are read-only, and only the wording (subject, body) may be fixed.
+The audit trail (`TicketEvent`) is read-only altogether.
+"""
+
+from django.contrib import admin, messages
+from django.db.models import Count
+from django.utils.text import Truncator
+from django_q.tasks import async_task
+
+from helpdesk.markdown import render_markdown
+from tickets.models import (
+    Attachment,
+    Category,
+    Customer,
+    CustomerNotification,
+    Organization,
+    Tag,
+    Ticket,
+    TicketEvent,
+    TicketMessage,
+)
+
+
+def excerpt(text: str, length: int = 80) -> str:
+    return Truncator(" ".join((text or "").split())).chars(length)
+
+
+class ReadOnlyAdminMixin:
+    """View-only admin: no add, no change, no delete."""
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Organization)
+class OrganizationAdmin(admin.ModelAdmin):
+    list_display = ["name", "domain", "plan_tier", "customer_count", "created_at"]
+    list_filter = ["plan_tier"]
+    search_fields = ["name", "domain"]
+    readonly_fields = ["created_at"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(customer_count=Count("customers"))
+
+    @admin.display(description="customers", ordering="customer_count")
+    def customer_count(self, obj):
+        return obj.customer_count
+
+
+@admin.register(Customer)
+class CustomerAdmin(admin.ModelAdmin):
+    list_display = ["name", "email", "plan_tier", "organization", "user", "created_at"]
+    list_filter = ["plan_tier", "language"]
+    list_select_related = ["organization", "user"]
+    search_fields = ["name", "email", "organization__name"]
+    autocomplete_fields = ["organization", "user"]
+    readonly_fields = ["created_at"]
+    date_hierarchy = "created_at"
+
+
+@admin.register(Category)
+class CategoryAdmin(admin.ModelAdmin):
+    list_display = ["name", "slug", "prefix", "active"]
+    list_filter = ["active"]
+    search_fields = ["name", "slug", "prefix"]
+    prepopulated_fields = {"slug": ["name"]}
+
+
+@admin.register(Tag)
+class TagAdmin(admin.ModelAdmin):
+    list_display = ["name", "ticket_count"]
+    search_fields = ["name"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(ticket_count=Count("tickets"))
+
+    @admin.display(description="tickets", ordering="ticket_count")
+    def ticket_count(self, obj):
+        return obj.ticket_count
+
+
+class TicketMessageInline(admin.TabularInline):
+    model = TicketMessage
+    fields = ["created_at", "author_kind", "author", "is_internal", "text"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    show_change_link = True
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("author")
+
+    @admin.display(description="message")
+    def text(self, obj):
+        return excerpt(obj.body, 120)
+
+
+class TicketEventInline(ReadOnlyAdminMixin, admin.TabularInline):
+    model = TicketEvent
+    fields = ["created_at", "kind", "actor", "from_value", "to_value"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("actor")
+
+
+@admin.register(Ticket)
+class TicketAdmin(admin.ModelAdmin):
+    list_display = [
+        "reference",
+        "subject",
+        "status",
+        "priority",
+        "customer",
+        "assignee",
+        "team",
+        "category",
+        "escalation_level",
+        "created_at",
+    ]
+    list_filter = ["status", "priority", "type", "channel", "category", "team", "escalation_level"]
+    list_select_related = ["customer", "assignee", "team", "category"]
+    search_fields = ["reference", "subject", "customer__email", "customer__name", "public_id"]
+    date_hierarchy = "created_at"
+    list_per_page = 50
+    show_full_result_count = False
+    fieldsets = [
+        (None, {"fields": ["reference", "public_id", "subject", "body"]}),
+        (
+            "Lifecycle (changed from the desk, so every change is audited)",
+            {
+                "fields": [
+                    "status",
+                    "priority",
+                    "type",
+                    "channel",
+                    "category",
+                    "customer",
+                    "assignee",
+                    "team",
+                    "tags",
+                    "escalation_level",
+                    "resolution",
+                ]
+            },
+        ),
+        (
+            "Timestamps",
+            {
+                "fields": [
+                    "created_at",
+                    "updated_at",
+                    "first_response_at",
+                    "resolved_at",
+                    "closed_at",
+                ]
+            },
+        ),
+        ("Satisfaction", {"fields": ["satisfaction_rating", "satisfaction_comment"]}),
+    ]
+    readonly_fields = [
+        "reference",
+        "public_id",
+        "status",
+        "priority",
+        "type",
+        "channel",
+        "category",
+        "customer",
+        "assignee",
+        "team",
+        "tags",
+        "escalation_level",
+        "resolution",
+        "created_at",
+        "updated_at",
+        "first_response_at",
+        "resolved_at",
+        "closed_at",
+        "satisfaction_rating",
+        "satisfaction_comment",
+    ]
+    inlines = [TicketMessageInline, TicketEventInline]
+
+    def has_add_permission(self, request):
+        # Tickets are filed through the portal, email or API (`ticket_create`), which gives
+        # them a reference, a first message and a `created` event.
+        return False
+
+
+@admin.register(TicketMessage)
+class TicketMessageAdmin(admin.ModelAdmin):
+    """Messages are written from the desk and portal. Admin may only correct a body (say, to
+    redact a password a customer pasted); the stored HTML is re-rendered from it."""
+
+    list_display = ["ticket", "author_kind", "author", "is_internal", "text", "created_at"]
+    list_filter = ["author_kind", "is_internal"]
+    list_select_related = ["ticket", "author"]
+    search_fields = ["ticket__reference", "body", "author__username"]
+    date_hierarchy = "created_at"
+    fields = ["ticket", "author_kind", "author", "is_internal", "created_at", "body", "body_html"]
+    readonly_fields = ["ticket", "author_kind", "author", "is_internal", "created_at", "body_html"]
+    show_full_result_count = False
+
+    def has_add_permission(self, request):
+        return False
+
+    @admin.display(description="message")
+    def text(self, obj):
+        return excerpt(obj.body)
+
+    def save_model(self, request, obj, form, change):
+        if "body" in form.changed_data:
+            obj.body_html = render_markdown(obj.body)
+        super().save_model(request, obj, form, change)
+
+
+@admin.register(TicketEvent)
+class TicketEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ["created_at", "ticket", "kind", "actor", "from_value", "to_value"]
+    list_filter = ["kind"]
+    list_select_related = ["ticket", "actor"]
+    search_fields = ["ticket__reference"]
+    date_hierarchy = "created_at"
+    show_full_result_count = False
+
+
+@admin.register(Attachment)
+class AttachmentAdmin(admin.ModelAdmin):
+    list_display = ["filename", "content_type", "size", "ticket", "created_at"]
+    list_filter = ["content_type"]
+    list_select_related = ["ticket"]
+    search_fields = ["filename", "ticket__reference"]
+    date_hierarchy = "created_at"
+    readonly_fields = [
+        "ticket",
+        "message",
+        "file",
+        "filename",
+        "content_type",
+        "size",
+        "created_at",
+    ]
+
+    def has_add_permission(self, request):
+        # Files are checked and stored by the ticket services when a message is written.
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+class DeliveredFilter(admin.SimpleListFilter):
+    title = "delivered"
+    parameter_name = "delivered"
+
+    def lookups(self, request, model_admin):
+        return [("yes", "Sent"), ("no", "Not sent")]
+
+    def queryset(self, request, queryset):
+        if self.value() == "yes":
+            return queryset.filter(sent_at__isnull=False)
+        if self.value() == "no":
+            return queryset.filter(sent_at__isnull=True)
+        return queryset
+
+
+@admin.register(CustomerNotification)
+class CustomerNotificationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ["ticket", "kind", "recipient", "created_at", "sent_at", "attempts"]
+    list_filter = [DeliveredFilter, "kind"]
+    list_select_related = ["ticket"]
+    search_fields = ["recipient", "ticket__reference"]
+    date_hierarchy = "created_at"
+    actions = ["send_now"]
+    show_full_result_count = False
+
+    @admin.action(description="Send the selected unsent emails now")
+    def send_now(self, request, queryset):
+        pending = list(queryset.filter(sent_at__isnull=True).values_list("pk", flat=True))
+        for notification_id in pending:
+            async_task("tickets.tasks.send_customer_notification", notification_id)
+        self.message_user(request, f"Queued {len(pending)} email(s).", messages.SUCCESS)

@@ -1,0 +1,544 @@
+"""`manage.py seed_demo`: the demo helpdesk that `make run` starts with.
+
+Creates the demo logins (product.md), two teams with their agents, the categories with
+seed 001's reference prefixes, organizations and customers of every plan tier, and a few
+hundred tickets in every status with their conversations, tags and audit events, spread over
+the last 60 days.
+
+Tickets are built with the ticket services, so every message and event exists exactly as the
+desk would have written it; their timestamps are then moved back in time in bulk. The same
+`--seed` gives the same demo data. Safe to run twice: people, teams and categories are only
+added when missing, and tickets only into a database that has none.
+"""
+
+import bisect
+import random
+import time
+from collections.abc import Callable
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.hashers import make_password
+from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.text import slugify
+
+from agents.models import AgentProfile, Team
+from tickets import hooks, notifications
+from tickets.management.commands import _demo_content as content
+from tickets.models import (
+    Category,
+    Channel,
+    Customer,
+    CustomerNotification,
+    Organization,
+    Priority,
+    Status,
+    Ticket,
+    TicketEvent,
+    TicketMessage,
+)
+from tickets.services import (
+    customer_get_or_create,
+    ticket_add_note,
+    ticket_assign,
+    ticket_change_team,
+    ticket_claim,
+    ticket_close,
+    ticket_create,
+    ticket_customer_reply,
+    ticket_escalate,
+    ticket_reply,
+    ticket_resolve,
+    ticket_set_tags,
+    ticket_transition,
+)
+
+User = get_user_model()
+
+DEMO_PASSWORD = "demo"  # noqa: S105 - the documented demo password, never for production
+HISTORY_DAYS = 60
+
+# The first tickets walk through every status (and belong to the demo customer), so even a
+# small `--tickets` has all of them; the rest follow these weights.
+STATUS_WEIGHTS = {
+    Status.OPEN: 14,
+    Status.IN_PROGRESS: 18,
+    Status.WAITING_CUSTOMER: 10,
+    Status.WAITING_INTERNAL: 6,
+    Status.RESOLVED: 17,
+    Status.CLOSED: 35,
+}
+# How old a ticket in each status may be, in days: recent ones are still open.
+MAX_AGE_DAYS = {
+    Status.OPEN: 4,
+    Status.IN_PROGRESS: 12,
+    Status.WAITING_CUSTOMER: 15,
+    Status.WAITING_INTERNAL: 15,
+    Status.RESOLVED: 25,
+    Status.CLOSED: HISTORY_DAYS,
+}
+CATEGORY_WEIGHTS = {
+    "billing": 24,
+    "bug": 25,
+    "feature_help": 17,
+    "onboarding": 14,
+    "security": 6,
+    "data_loss": 5,
+    None: 9,
+}
+TIER_WEIGHTS = {"enterprise": 3, "scale": 2.5, "professional": 2, "starter": 1.5, "free": 1, "": 1}
+CHANNEL_WEIGHTS = {Channel.WEB: 55, Channel.EMAIL: 30, Channel.CHAT: 10, Channel.API: 5}
+PRIORITY_WEIGHTS = {
+    "usual": {Priority.LOW: 25, Priority.MEDIUM: 45, Priority.HIGH: 22, Priority.CRITICAL: 8},
+    "urgent": {Priority.LOW: 5, Priority.MEDIUM: 25, Priority.HIGH: 40, Priority.CRITICAL: 30},
+}
+# Minutes until the first agent reply, by priority (roughly inside the default SLA).
+FIRST_RESPONSE_MINUTES = {
+    Priority.CRITICAL: (8, 45),
+    Priority.HIGH: (30, 200),
+    Priority.MEDIUM: (60, 900),
+    Priority.LOW: (120, 1800),
+}
+TICKET_TIMESTAMPS = ["created_at", "updated_at", "first_response_at", "resolved_at", "closed_at"]
+
+
+def weighted(rng: random.Random, weights: dict):
+    return rng.choices(list(weights), weights=list(weights.values()))[0]
+
+
+class DemoClock:
+    """Maps the real time at which a service stamped a row to the demo time of that step.
+
+    Before each service call the seeder records (real now, planned demo time). Every timestamp
+    written during that call lies between this step's real start and the next one, so it maps
+    to the planned time plus the few milliseconds it took: conversations keep their order and
+    get realistic gaps, whatever rows the services (and their hooks) wrote.
+    """
+
+    def __init__(self) -> None:
+        self._real: list[datetime] = []
+        self._demo: list[datetime] = []
+
+    def step(self, demo_time: datetime) -> None:
+        self._real.append(timezone.now())
+        self._demo.append(demo_time)
+
+    def demo_time(self, real: datetime | None) -> datetime | None:
+        if real is None:
+            return None
+        index = bisect.bisect_right(self._real, real) - 1
+        if index < 0:
+            return real
+        return self._demo[index] + (real - self._real[index])
+
+
+@contextmanager
+def customer_emails_detached():
+    """Demo tickets are history: nobody should be emailed about them now, and thousands of
+    queued emails would flood the console (or the outbox in tests) on the first `make run`.
+
+    So the two email after-hooks are detached while seeding, and the seeder then records the
+    emails those tickets would have produced as already delivered (`sent_at` set), which keeps
+    the admin's notification list realistic and gives the retry job nothing to send.
+    """
+    detached = [
+        ("create", notifications.on_ticket_created),
+        ("reply", notifications.on_agent_replied),
+    ]
+    for verb, hook in detached:
+        hooks.unregister(verb, hook)
+    try:
+        yield
+    finally:
+        for verb, hook in detached:
+            hooks.register_after(verb, hook)
+
+
+@dataclass
+class TicketSpec:
+    status: str
+    customer: Customer
+    category: Category | None
+    template: tuple[str, str, list[str]]
+    priority: str
+    channel: str
+    team: Team | None
+    agent: object
+    lead: object
+    tags: list[str] = field(default_factory=list)
+
+
+class Command(BaseCommand):
+    help = "Fill the database with demo people, teams and tickets (safe to run twice)."
+
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--tickets", type=int, default=300, help="How many tickets (default 300)."
+        )
+        parser.add_argument(
+            "--seed", type=int, default=2026, help="Random seed; the same seed gives the same data."
+        )
+        parser.add_argument(
+            "--if-empty",
+            action="store_true",
+            help="Do nothing at all when the database already has tickets (used by make run).",
+        )
+
+    def handle(self, *args, tickets: int, seed: int, if_empty: bool, **options):
+        if tickets < 0:
+            raise CommandError("--tickets must be zero or more.")
+        if if_empty and Ticket.objects.exists():
+            self.stdout.write("The database already has tickets: demo data not added.")
+            return
+        started = time.monotonic()
+        with customer_emails_detached(), transaction.atomic():
+            seeder = Seeder(rng=random.Random(seed))
+            seeder.seed_people()
+            if Ticket.objects.exists():
+                self.stdout.write("Tickets exist already: only missing people and teams added.")
+            else:
+                seeder.seed_tickets(tickets)
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"Demo data ready in {time.monotonic() - started:.1f} s: "
+                f"{Ticket.objects.count()} tickets, {TicketMessage.objects.count()} messages, "
+                f"{TicketEvent.objects.count()} events, {Customer.objects.count()} customers. "
+                f"Logins: admin, agent, lead, customer@example.com (password {DEMO_PASSWORD!r})."
+            )
+        )
+
+
+class Seeder:
+    def __init__(self, *, rng: random.Random) -> None:
+        self.rng = rng
+        self.password = make_password(DEMO_PASSWORD)  # hashed once: hashing is slow on purpose
+        self.clock = DemoClock()
+
+    # People, teams, categories ----------------------------------------------------------
+
+    def seed_people(self) -> None:
+        self.categories = {}
+        for slug, name, prefix, _ in content.CATEGORIES:
+            category, _ = Category.objects.get_or_create(
+                slug=slug, defaults={"name": name, "prefix": prefix}
+            )
+            self.categories[slug] = category
+        self.category_types = {slug: ticket_type for slug, _, _, ticket_type in content.CATEGORIES}
+
+        self.teams = {}
+        for slug, name, category_slugs in content.TEAMS:
+            team, _ = Team.objects.get_or_create(slug=slug, defaults={"name": name})
+            team.categories.add(*[self.categories[s] for s in category_slugs])
+            self.teams[slug] = team
+        self.team_for_category = {
+            category_slug: self.teams[team_slug]
+            for team_slug, _, category_slugs in content.TEAMS
+            for category_slug in category_slugs
+        }
+
+        self.agents = {}
+        self.members: dict[str, list] = {slug: [] for slug in self.teams}
+        for username, first, last, seniority, team_slugs, leads in content.AGENTS:
+            superuser = username == "admin"
+            user = self._user(
+                username,
+                email=f"{username}@example.com",
+                first_name=first,
+                last_name=last,
+                is_staff=superuser,
+                is_superuser=superuser,
+            )
+            profile, _ = AgentProfile.objects.get_or_create(
+                user=user, defaults={"display_name": f"{first} {last}", "seniority": seniority}
+            )
+            profile.teams.add(*[self.teams[s] for s in team_slugs])
+            if leads and self.teams[leads].lead_id is None:
+                self.teams[leads].lead = user
+                self.teams[leads].save(update_fields=["lead"])
+            self.agents[username] = user
+            if not superuser:
+                for slug in team_slugs:
+                    self.members[slug].append(user)
+        self.team_leads = {
+            slug: team.lead or self.agents["admin"] for slug, team in self.teams.items()
+        }
+
+        self.customers: list[Customer] = []
+        created: list[int] = []
+        for org_name, domain, tier, names in content.ORGANIZATIONS:
+            organization, _ = Organization.objects.get_or_create(
+                name=org_name, defaults={"domain": domain, "plan_tier": tier}
+            )
+            for name in names:
+                email = f"{slugify(name).replace('-', '.')}@{domain}"
+                self.customers.append(self._customer(email, name, tier, organization, created))
+        for name, tier in content.INDIVIDUALS:
+            email = f"{slugify(name).replace('-', '.')}@example.net"
+            self.customers.append(self._customer(email, name, tier, None, created))
+
+        email, name = content.DEMO_CUSTOMER
+        example_co = Organization.objects.get(name="Example Co")
+        self.demo_customer = self._customer(email, name, "professional", example_co, created)
+        if self.demo_customer.user_id is None:
+            first, last = name.split(" ", 1)
+            self.demo_customer.user = self._user(
+                email, email=email, first_name=first, last_name=last
+            )
+            self.demo_customer.save(update_fields=["user"])
+        self.customers.append(self.demo_customer)
+
+        # Customers signed up before their first demo ticket.
+        Customer.objects.filter(pk__in=created).update(
+            created_at=timezone.now() - timedelta(days=HISTORY_DAYS + 30)
+        )
+
+    def _user(self, username: str, **fields):
+        user, _ = User.objects.get_or_create(
+            username=username, defaults={**fields, "password": self.password}
+        )
+        return user
+
+    def _customer(self, email, name, tier, organization, created: list[int]) -> Customer:
+        existed = Customer.objects.filter(email__iexact=email).exists()
+        customer = customer_get_or_create(email=email, name=name)
+        if not existed:
+            customer.plan_tier = tier
+            customer.organization = organization
+            customer.save(update_fields=["plan_tier", "organization"])
+            created.append(customer.pk)
+        return customer
+
+    # Tickets ----------------------------------------------------------------------------
+
+    def seed_tickets(self, count: int) -> None:
+        self.now = timezone.now()
+        statuses = list(STATUS_WEIGHTS)
+        for index in range(count):
+            status = (
+                statuses[index] if index < len(statuses) else weighted(self.rng, STATUS_WEIGHTS)
+            )
+            self._build(self._spec(index, status))
+        self._move_back_in_time()
+        self._record_delivered_emails()
+
+    def _spec(self, index: int, status: str) -> TicketSpec:
+        rng = self.rng
+        if index < len(STATUS_WEIGHTS) or rng.random() < 0.04:
+            customer = self.demo_customer
+        else:
+            customer = rng.choices(
+                self.customers, weights=[TIER_WEIGHTS[c.plan_tier] for c in self.customers]
+            )[0]
+        category_slug = weighted(rng, CATEGORY_WEIGHTS)
+        urgency = "urgent" if category_slug in ("security", "data_loss") else "usual"
+        team = self.team_for_category.get(category_slug)
+        if team is not None:
+            members = self.members[team.slug]
+            lead = self.team_leads[team.slug]
+        else:
+            members = [u for u in self.agents.values() if not u.is_superuser]
+            lead = self.agents["admin"]
+        # Give the `agent` login a full queue.
+        agent = rng.choices(members, weights=[4 if u.username == "agent" else 1 for u in members])[
+            0
+        ]
+        template = rng.choice(content.TICKETS[category_slug])
+        return TicketSpec(
+            status=status,
+            customer=customer,
+            category=self.categories.get(category_slug),
+            template=template,
+            priority=weighted(rng, PRIORITY_WEIGHTS[urgency]),
+            channel=weighted(rng, CHANNEL_WEIGHTS),
+            team=team,
+            agent=agent,
+            lead=lead,
+            tags=list(template[2]),
+        )
+
+    def _plan(self, s: TicketSpec) -> list[tuple[float, Callable[[Ticket], object]]]:
+        """The ticket's story: (minutes after the previous step, the service call)."""
+        rng = self.rng
+        category = s.category.slug if s.category else None
+        urgent = s.priority in (Priority.HIGH, Priority.CRITICAL)
+        steps: list[tuple[float, Callable[[Ticket], object]]] = []
+
+        def add(minutes_from: float, minutes_to: float, action) -> None:
+            steps.append((rng.uniform(minutes_from, minutes_to), action))
+
+        def reply(text_options):
+            text = self._text(rng.choice(text_options), s)
+            return lambda t: ticket_reply(ticket=t, actor=s.agent, body=text)
+
+        def customer_says(text_options):
+            text = self._text(rng.choice(text_options), s)
+            return lambda t: ticket_customer_reply(ticket=t, customer=s.customer, body=text)
+
+        def note(text_options):
+            text = self._text(rng.choice(text_options), s)
+            return lambda t: ticket_add_note(ticket=t, actor=s.agent, body=text)
+
+        def move(status):
+            return lambda t: ticket_transition(ticket=t, to_status=status, actor=s.agent)
+
+        def escalate():
+            reason = rng.choice(content.ESCALATION_REASONS)
+            return lambda t: ticket_escalate(ticket=t, actor=s.agent, reason=reason)
+
+        if s.team is not None:  # routed by category a moment after filing
+            add(0.1, 2, lambda t: ticket_change_team(ticket=t, team=s.team, actor=None))
+
+        if s.status == Status.OPEN:
+            roll = rng.random()
+            if roll < 0.3:
+                add(10, 240, lambda t: ticket_assign(ticket=t, assignee=s.agent, actor=s.lead))
+            elif roll < 0.55:
+                add(60, 600, customer_says(content.CUSTOMER_FOLLOW_UPS))
+            if urgent and rng.random() < 0.25:
+                add(20, 120, escalate())
+            return steps
+
+        low, high = FIRST_RESPONSE_MINUTES[s.priority]
+        first_response = rng.uniform(low, high)
+        if rng.random() < 0.6:
+            steps.append((first_response * 0.4, lambda t: ticket_claim(ticket=t, agent=s.agent)))
+        else:
+            steps.append(
+                (
+                    first_response * 0.4,
+                    lambda t: ticket_assign(ticket=t, assignee=s.agent, actor=s.lead),
+                )
+            )
+        if rng.random() < 0.3:
+            add(1, 15, note(content.NOTES))
+        steps.append((first_response * 0.6, reply(content.FIRST_REPLIES[category])))
+        if rng.random() < 0.15:
+            s.tags = [*s.tags, rng.choice(["vip", "needs-docs", "regression", "follow-up"])]
+            tags = list(s.tags)
+            add(5, 60, lambda t: ticket_set_tags(ticket=t, tags=tags, actor=s.agent))
+        if urgent and rng.random() < 0.2:
+            add(30, 240, escalate())
+
+        for _ in range(rng.randint(0, 2)):
+            if rng.random() < 0.5:  # the agent needs something from the customer
+                add(20, 300, reply(content.INFO_REQUESTS))
+                add(0.5, 2, move(Status.WAITING_CUSTOMER))
+                add(60, 1440, customer_says(content.CUSTOMER_FOLLOW_UPS))  # back to in progress
+            else:
+                add(60, 1440, customer_says(content.CUSTOMER_FOLLOW_UPS))
+                add(20, 480, reply(content.FOLLOW_UPS))
+
+        if s.status == Status.IN_PROGRESS:
+            if rng.random() < 0.4:
+                add(10, 240, note(content.NOTES))
+        elif s.status == Status.WAITING_CUSTOMER:
+            add(20, 300, reply(content.INFO_REQUESTS))
+            add(0.5, 2, move(Status.WAITING_CUSTOMER))
+        elif s.status == Status.WAITING_INTERNAL:
+            add(10, 240, note(content.WAITING_INTERNAL_NOTES))
+            add(0.5, 2, move(Status.WAITING_INTERNAL))
+        else:
+            resolution = content.RESOLUTIONS[category]
+            self._add_resolution(add, s, resolution)
+            if rng.random() < 0.12:  # fixed, then back again: the customer reopens it
+                add(600, 4000, customer_says(content.CUSTOMER_REOPENS))
+                add(30, 600, reply(content.FOLLOW_UPS))
+                self._add_resolution(add, s, resolution)
+            if s.status == Status.CLOSED:
+                reason = rng.choice(content.CLOSE_REASONS)
+                add(1440, 7200, lambda t: ticket_close(ticket=t, actor=None, reason=reason))
+        return steps
+
+    def _add_resolution(self, add, s: TicketSpec, resolution: str) -> None:
+        text = self._text(self.rng.choice(content.FINAL_REPLIES), s, resolution=resolution)
+        add(60, 2880, lambda t: ticket_reply(ticket=t, actor=s.agent, body=text))
+        add(1, 30, lambda t: ticket_resolve(ticket=t, actor=s.agent, resolution=resolution))
+
+    def _text(self, template: str, s: TicketSpec, **extra) -> str:
+        organization = s.customer.organization
+        return template.format(
+            first=s.customer.name.split(" ")[0],
+            agent=s.agent.first_name or s.agent.username,
+            org=organization.name if organization else "your team",
+            **extra,
+        )
+
+    def _build(self, s: TicketSpec) -> None:
+        steps = self._plan(s)
+        story = timedelta(minutes=sum(minutes for minutes, _ in steps))
+        # Place the story in the past: it ends at least 10 minutes ago, starts within
+        # the status's age window and never before the 60 days of history.
+        latest_start = self.now - story - timedelta(minutes=10)
+        earliest_start = max(
+            self.now - timedelta(days=MAX_AGE_DAYS[s.status]),
+            self.now - timedelta(days=HISTORY_DAYS),
+        )
+        earliest_start = min(earliest_start, latest_start)
+        at = earliest_start + (latest_start - earliest_start) * self.rng.random()
+
+        subject, body, _ = s.template
+        self.clock.step(at)
+        ticket = ticket_create(
+            customer=s.customer,
+            subject=self._text(subject, s),
+            body=self._text(body, s),
+            category=s.category,
+            type=self.category_types.get(s.category.slug) if s.category else "question",
+            priority=s.priority,
+            channel=s.channel,
+            tags=s.template[2],
+        )
+        for minutes, action in steps:
+            at += timedelta(minutes=minutes)
+            self.clock.step(at)
+            action(ticket)
+
+    def _move_back_in_time(self) -> None:
+        """Rewrite the timestamps the services stamped as "now" to the planned demo times.
+        Only ever runs on a database whose tickets are all demo tickets."""
+        to_demo = self.clock.demo_time
+        tickets = list(Ticket.objects.only("pk", *TICKET_TIMESTAMPS))
+        for ticket in tickets:
+            for name in TICKET_TIMESTAMPS:
+                setattr(ticket, name, to_demo(getattr(ticket, name)))
+        Ticket.objects.bulk_update(tickets, TICKET_TIMESTAMPS, batch_size=500)
+        for model in (TicketMessage, TicketEvent):
+            rows = list(model.objects.only("pk", "created_at"))
+            for row in rows:
+                row.created_at = to_demo(row.created_at)
+            model.objects.bulk_update(rows, ["created_at"], batch_size=500)
+
+    def _record_delivered_emails(self) -> None:
+        """The emails the demo tickets would have sent (see `customer_emails_detached`)."""
+        notifications_ = [
+            CustomerNotification(
+                ticket=ticket,
+                kind=CustomerNotification.Kind.TICKET_CREATED,
+                recipient=ticket.customer.email,
+                sent_at=ticket.created_at,
+                attempts=1,
+            )
+            for ticket in Ticket.objects.select_related("customer")
+        ]
+        replies = TicketMessage.objects.filter(
+            author_kind=TicketMessage.AuthorKind.AGENT, is_internal=False
+        ).select_related("ticket__customer")
+        notifications_ += [
+            CustomerNotification(
+                ticket=message.ticket,
+                kind=CustomerNotification.Kind.AGENT_REPLIED,
+                message=message,
+                recipient=message.ticket.customer.email,
+                sent_at=message.created_at,
+                attempts=1,
+            )
+            for message in replies
+        ]
+        CustomerNotification.objects.bulk_create(notifications_, batch_size=500)
+        # `created_at` is auto_now_add; these were queued and sent at the same moment.
+        CustomerNotification.objects.update(created_at=F("sent_at"))
