@@ -1,12 +1,15 @@
 """Admin for teams and agents. A user becomes an agent by getting an agent profile, which
 can also be added right on the user's page."""
 
+from django import forms
 from django.contrib import admin
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin
 from django.db.models import Count
+from django.utils import timezone
 
-from agents.models import AgentProfile, Team
+from agents.models import AgentProfile, OnCallShift, Team
+from tickets.models import Priority
 
 User = get_user_model()
 
@@ -67,3 +70,52 @@ class HelpdeskUserAdmin(UserAdmin):
     @admin.display(description="agent", boolean=True)
     def is_agent(self, obj):
         return hasattr(obj, "agent_profile")
+
+
+class OnCallShiftForm(forms.ModelForm):
+    priorities = forms.MultipleChoiceField(
+        choices=Priority.choices,
+        widget=forms.CheckboxSelectMultiple,
+        initial=[p.value for p in Priority],
+        help_text="The ticket priorities this shift covers.",
+    )
+
+    class Meta:
+        model = OnCallShift
+        fields = ["agent", "team", "starts_at", "ends_at", "priorities", "note"]
+
+
+class ShiftTimeFilter(admin.SimpleListFilter):
+    title = "when"
+    parameter_name = "when"
+
+    def lookups(self, request, model_admin):
+        return [("now", "On call now"), ("upcoming", "Upcoming"), ("past", "Past")]
+
+    def queryset(self, request, queryset):
+        now = timezone.now()
+        if self.value() == "now":
+            return queryset.filter(starts_at__lte=now, ends_at__gt=now)
+        if self.value() == "upcoming":
+            return queryset.filter(starts_at__gt=now)
+        if self.value() == "past":
+            return queryset.filter(ends_at__lte=now)
+        return queryset
+
+
+@admin.register(OnCallShift)
+class OnCallShiftAdmin(admin.ModelAdmin):
+    """The on-call rota: who is reached first when a ticket escalates outside the queue."""
+
+    form = OnCallShiftForm
+    list_display = ["agent", "team", "starts_at", "ends_at", "covers", "note"]
+    list_filter = [ShiftTimeFilter, "team", "agent"]
+    list_select_related = ["agent", "team"]
+    search_fields = ["agent__display_name", "agent__user__username", "team__name", "note"]
+    autocomplete_fields = ["agent", "team"]
+    date_hierarchy = "starts_at"
+
+    @admin.display(description="priorities")
+    def covers(self, obj):
+        labels = dict(Priority.choices)
+        return ", ".join(str(labels.get(value, value)) for value in obj.priorities)

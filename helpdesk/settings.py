@@ -164,6 +164,11 @@ if EMAIL_BACKEND_PATH.endswith("smtp.EmailBackend"):
 MAILERS = {"default": _mailer}
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Support <support@example.com>")
 
+# Team leads and managers are also notified by a POST to this URL when it is set (chat
+# webhook, paging tool). With a secret, each POST carries an HMAC-SHA256 signature of its body.
+MANAGER_WEBHOOK_URL = os.environ.get("MANAGER_WEBHOOK_URL", "")
+MANAGER_WEBHOOK_SECRET = os.environ.get("MANAGER_WEBHOOK_SECRET", "")
+
 # Security headers. Scripts and styles need the per-request nonce; nothing loads from a CDN.
 SECURE_CSP = {
     "default-src": [CSP.SELF],

@@ -16,7 +16,7 @@ from tickets.models import (
     Attachment,
     Category,
     Customer,
-    CustomerNotification,
+    Notification,
     Organization,
     Tag,
     Ticket,
@@ -283,19 +283,50 @@ class DeliveredFilter(admin.SimpleListFilter):
         return queryset
 
 
-@admin.register(CustomerNotification)
-class CustomerNotificationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
-    list_display = ["ticket", "kind", "recipient", "created_at", "sent_at", "attempts"]
-    list_filter = [DeliveredFilter, "kind"]
-    list_select_related = ["ticket"]
-    search_fields = ["recipient", "ticket__reference"]
+@admin.register(Notification)
+class NotificationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """Every email, desk notification and webhook, with its delivery state. Written only by
+    `tickets.notifications.notify`; a failed delivery shows its `last_error` here."""
+
+    list_display = [
+        "created_at",
+        "kind",
+        "channel",
+        "recipient",
+        "ticket",
+        "subject",
+        "sent_at",
+        "read_at",
+        "attempts",
+    ]
+    list_filter = ["channel", DeliveredFilter, "kind"]
+    list_select_related = ["ticket", "recipient_user"]
+    search_fields = [
+        "recipient_email",
+        "recipient_user__username",
+        "recipient_user__email",
+        "ticket__reference",
+        "subject",
+        "dedupe_key",
+    ]
     date_hierarchy = "created_at"
     actions = ["send_now"]
     show_full_result_count = False
 
-    @admin.action(description="Send the selected unsent emails now")
+    @admin.display(description="recipient")
+    def recipient(self, obj):
+        if obj.channel == Notification.Channel.WEBHOOK:
+            return "manager webhook"
+        return obj.recipient_email or obj.recipient_user
+
+    @admin.action(description="Send the selected unsent emails and webhooks now")
     def send_now(self, request, queryset):
-        pending = list(queryset.filter(sent_at__isnull=True).values_list("pk", flat=True))
+        pending = list(
+            queryset.filter(
+                sent_at__isnull=True,
+                channel__in=[Notification.Channel.EMAIL, Notification.Channel.WEBHOOK],
+            ).values_list("pk", flat=True)
+        )
         for notification_id in pending:
-            async_task("tickets.tasks.send_customer_notification", notification_id)
-        self.message_user(request, f"Queued {len(pending)} email(s).", messages.SUCCESS)
+            async_task("tickets.tasks.deliver_notification", notification_id)
+        self.message_user(request, f"Queued {len(pending)} notification(s).", messages.SUCCESS)

@@ -1,23 +1,27 @@
+from datetime import timedelta
+
 import pytest
 from django.contrib import admin
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 
-from agents.models import AgentProfile, Team
+from agents.models import AgentProfile, OnCallShift, Team
 from tests.factories import CustomerFactory, TicketFactory
 from tickets.models import (
     Attachment,
     Category,
     Customer,
-    CustomerNotification,
+    Notification,
     Organization,
     Tag,
     Ticket,
     TicketEvent,
     TicketMessage,
 )
+from tickets.notifications import notify
 from tickets.services import ticket_add_note, ticket_assign, ticket_reply
 
 ADMIN_MODELS = [
@@ -29,9 +33,10 @@ ADMIN_MODELS = [
     TicketMessage,
     TicketEvent,
     Attachment,
-    CustomerNotification,
+    Notification,
     Team,
     AgentProfile,
+    OnCallShift,
 ]
 
 
@@ -53,11 +58,27 @@ def history(agent, team, category):
     ticket_assign(ticket=ticket, assignee=agent, actor=agent)
     reply = ticket_reply(ticket=ticket, actor=agent, body="Looking into it.")
     ticket_add_note(ticket=ticket, actor=agent, body="Probably the nightly job.")
-    CustomerNotification.objects.create(
+    notify(
+        kind="agent_replied",
+        recipients=[ticket.customer],
         ticket=ticket,
-        kind=CustomerNotification.Kind.AGENT_REPLIED,
         message=reply,
-        recipient=ticket.customer.email,
+        template="agent_replied",
+    )
+    notify(
+        kind="escalation",
+        recipients=[agent],
+        ticket=ticket,
+        template="agent_notice",
+        context={"headline": "Escalated to you"},
+    )
+    now = timezone.now()
+    OnCallShift.objects.create(
+        agent=agent.agent_profile,
+        team=team,
+        starts_at=now,
+        ends_at=now + timedelta(hours=8),
+        priorities=["high", "critical"],
     )
     ticket.refresh_from_db()
     return ticket
@@ -170,3 +191,65 @@ def test_ticket_changelist_queries_do_not_grow_with_rows(admin_client, history, 
         ticket_assign(ticket=ticket, assignee=agent, actor=agent)
 
     assert queries() == few
+
+
+def test_send_now_queues_the_selected_unsent_emails_and_leaves_sent_ones(
+    admin_client, history, mailoutbox
+):
+    unsent = Notification.objects.filter(sent_at__isnull=True)
+    assert set(unsent.values_list("channel", flat=True)) == {"email"}
+    selected = list(Notification.objects.values_list("pk", flat=True))
+
+    response = admin_client.post(
+        admin_url(Notification, "changelist"),
+        {"action": "send_now", "_selected_action": selected},
+        follow=True,
+    )
+
+    assert "Queued 2 notification(s)." in response.text
+    assert sorted(m.to[0] for m in mailoutbox) == sorted(
+        [history.customer.email, history.assignee.email]
+    )
+    assert not Notification.objects.filter(sent_at__isnull=True).exists()
+
+
+def test_notifications_are_read_only_in_admin(admin_client, history):
+    notification = Notification.objects.first()
+    assert admin_client.get(admin_url(Notification, "add")).status_code == 403
+    response = admin_client.post(admin_url(Notification, "change", notification.pk), {})
+    assert response.status_code == 403
+
+
+def test_an_on_call_shift_is_added_with_priority_checkboxes(admin_client, agent, team):
+    data = {
+        "agent": agent.agent_profile.pk,
+        "team": team.pk,
+        "starts_at_0": "2026-12-01",
+        "starts_at_1": "08:00",
+        "ends_at_0": "2026-12-01",
+        "ends_at_1": "20:00",
+        "priorities": ["critical", "high"],
+        "note": "Weekend cover",
+    }
+    response = admin_client.post(admin_url(OnCallShift, "add"), data)
+
+    assert response.status_code == 302, response.text
+    shift = OnCallShift.objects.get()
+    assert shift.priorities == ["high", "critical"]
+    assert shift.team == team
+
+
+def test_an_on_call_shift_that_ends_before_it_starts_is_refused(admin_client, agent):
+    data = {
+        "agent": agent.agent_profile.pk,
+        "starts_at_0": "2026-12-01",
+        "starts_at_1": "20:00",
+        "ends_at_0": "2026-12-01",
+        "ends_at_1": "08:00",
+        "priorities": ["low"],
+    }
+    response = admin_client.post(admin_url(OnCallShift, "add"), data)
+
+    assert response.status_code == 200
+    assert "A shift must end after it starts." in response.text
+    assert not OnCallShift.objects.exists()

@@ -1,20 +1,105 @@
+"""The notification service: routing per role, idempotent queueing and delivery, email
+content, and the manager webhook against a real local HTTP receiver."""
+
+import hashlib
+import hmac
+import json
+import threading
+import time
+from datetime import timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from types import SimpleNamespace
+
 import pytest
 from django.core.mail import EmailMultiAlternatives
+from django.utils import timezone
 
-from tests.factories import TicketFactory
-from tickets.models import CustomerNotification
-from tickets.notifications import notification_queue, notification_send, ticket_link
+from tests.factories import AgentFactory, CustomerWithAccountFactory, TicketFactory, UserFactory
+from tickets.models import Notification
+from tickets.notifications import (
+    build_dedupe_key,
+    notification_deliver,
+    notification_mark_read,
+    notifications_mark_all_read,
+    notify,
+    ticket_link,
+)
 from tickets.services import ticket_add_note, ticket_reply
-from tickets.tasks import send_customer_notification
+from tickets.tasks import deliver_notification, retry_unsent_notifications
+
+EMAIL, DESK, WEBHOOK = "email", "desk", "webhook"
+SECRET = "webhook-test-secret"
+
+
+def channels(recipient_filter) -> list[str]:
+    return sorted(Notification.objects.filter(**recipient_filter).values_list("channel", flat=True))
+
+
+def escalate(ticket, recipients, **kwargs) -> list[Notification]:
+    return notify(
+        kind="escalation",
+        recipients=recipients,
+        ticket=ticket,
+        template="agent_notice",
+        context={"headline": "Escalated: needs a senior look", "text": "Customer is blocked."},
+        **kwargs,
+    )
+
+
+@pytest.fixture
+def manager(db):
+    return AgentFactory(agent_profile__seniority="manager")
 
 
 @pytest.fixture
 def notification(ticket):
-    return CustomerNotification.objects.create(
+    """A confirmation email recorded but not delivered (its on-commit task never ran)."""
+    [notification] = notify(
+        kind="ticket_created",
+        recipients=[ticket.customer],
         ticket=ticket,
-        kind=CustomerNotification.Kind.TICKET_CREATED,
-        recipient=ticket.customer.email,
+        template="ticket_created",
     )
+    return notification
+
+
+@pytest.fixture
+def receiver(settings):
+    """A real HTTP server on a free local port, standing in for the manager webhook.
+    Answers 204 unless a status is queued in `answers`; records every request."""
+    received: list[SimpleNamespace] = []
+    answers: list[int] = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self):
+            body = self.rfile.read(int(self.headers["Content-Length"]))
+            received.append(SimpleNamespace(path=self.path, headers=self.headers, body=body))
+            status = answers.pop(0) if answers else 204
+            self.send_response(status)
+            if status in (301, 302, 307):
+                self.send_header("Location", "/elsewhere")
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, format, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    # A short poll interval: shutdown() waits for the next poll.
+    thread = threading.Thread(target=server.serve_forever, args=(0.02,), daemon=True)
+    thread.start()
+    url = f"http://127.0.0.1:{server.server_port}/hooks/helpdesk"
+    settings.MANAGER_WEBHOOK_URL = url
+    settings.MANAGER_WEBHOOK_SECRET = SECRET
+    yield SimpleNamespace(url=url, received=received, answers=answers)
+    server.shutdown()
+    server.server_close()
+    thread.join(timeout=5)
+
+
+# ---------------------------------------------------------------------------------------------
+# The after-hooks: customer emails
+# ---------------------------------------------------------------------------------------------
 
 
 def test_filing_a_ticket_sends_the_customer_one_confirmation(
@@ -29,8 +114,11 @@ def test_filing_a_ticket_sends_the_customer_one_confirmation(
     assert email.subject.startswith(f"[{ticket.reference}]")
     assert ticket_link(ticket) in email.body
     assert ticket.public_id in ticket_link(ticket)
-    notification = CustomerNotification.objects.get(ticket=ticket)
-    assert notification.kind == CustomerNotification.Kind.TICKET_CREATED
+    assert email.alternatives[0].mimetype == "text/html"
+    notification = Notification.objects.get(ticket=ticket)
+    assert notification.kind == "ticket_created"
+    assert notification.channel == EMAIL
+    assert notification.recipient_email == customer.email
     assert notification.sent_at is not None
     assert notification.attempts == 1
 
@@ -47,37 +135,179 @@ def test_an_agent_reply_emails_the_customer_and_an_internal_note_does_not(
 
     assert len(mailoutbox) == 1
     assert "We are on it." in mailoutbox[0].body
-    notification = CustomerNotification.objects.get(ticket=ticket)
-    assert notification.kind == CustomerNotification.Kind.AGENT_REPLIED
+    notification = Notification.objects.get(ticket=ticket)
+    assert notification.kind == "agent_replied"
     assert notification.message == message
 
 
-def test_queueing_the_same_reply_notification_twice_records_it_once(ticket, mailoutbox):
+# ---------------------------------------------------------------------------------------------
+# Routing: who gets which channel (seed 001)
+# ---------------------------------------------------------------------------------------------
+
+
+def test_a_customer_is_notified_by_email_only(ticket, settings, receiver):
+    notify(kind="survey", recipients=[ticket.customer], ticket=ticket, template="ticket_created")
+
+    assert channels({"kind": "survey"}) == [EMAIL]
+
+
+def test_a_customer_login_is_emailed_at_the_customer_address(ticket):
+    customer = CustomerWithAccountFactory()
+
+    notify(kind="survey", recipients=[customer.user], ticket=ticket, template="ticket_created")
+
+    notification = Notification.objects.get(kind="survey")
+    assert notification.channel == EMAIL
+    assert notification.recipient_email == customer.email
+    assert notification.recipient_user is None
+
+
+@pytest.mark.parametrize("seniority", ["agent", "senior"])
+def test_an_agent_is_notified_in_the_desk_and_by_email(ticket, receiver, seniority):
+    agent = AgentFactory(agent_profile__seniority=seniority)
+
+    escalate(ticket, [agent])
+
+    assert channels({"recipient_user": agent}) == [DESK, EMAIL]
+    assert not Notification.objects.filter(channel=WEBHOOK).exists()
+
+
+@pytest.mark.parametrize("seniority", ["team_lead", "manager"])
+def test_leads_and_managers_also_get_the_webhook_when_it_is_configured(ticket, receiver, seniority):
+    lead = AgentFactory(agent_profile__seniority=seniority)
+
+    escalate(ticket, [lead])
+
+    assert channels({"recipient_user": lead}) == [DESK, EMAIL]
+    webhook = Notification.objects.get(channel=WEBHOOK)
+    assert webhook.recipient_user is None and webhook.recipient_email == ""
+
+
+def test_without_a_webhook_url_leads_get_desk_and_email(ticket, lead, settings):
+    settings.MANAGER_WEBHOOK_URL = ""
+
+    escalate(ticket, [lead])
+
+    assert sorted(Notification.objects.values_list("channel", flat=True)) == [DESK, EMAIL]
+
+
+def test_one_webhook_per_event_however_many_leads(ticket, lead, manager, receiver):
+    created = escalate(ticket, [lead, manager])
+
+    assert sorted(n.channel for n in created) == [DESK, DESK, EMAIL, EMAIL, WEBHOOK]
+
+
+def test_a_superuser_without_a_profile_is_notified_as_an_agent(ticket, django_user_model):
+    root = django_user_model.objects.create_superuser("root", "root@example.com", "x")
+
+    escalate(ticket, [root])
+
+    assert channels({"recipient_user": root}) == [DESK, EMAIL]
+
+
+def test_inactive_users_are_skipped_and_an_agent_without_email_gets_the_desk_only(ticket):
+    gone = AgentFactory(is_active=False)
+    no_email = AgentFactory(email="")
+
+    escalate(ticket, [gone, no_email])
+
+    assert not Notification.objects.filter(recipient_user=gone).exists()
+    assert channels({"recipient_user": no_email}) == [DESK]
+
+
+def test_customers_get_the_secure_link_and_agents_the_desk_page(ticket, agent, settings):
+    settings.SITE_URL = "https://help.example.com"
+
+    notify(kind="survey", recipients=[ticket.customer], ticket=ticket, template="ticket_created")
+    escalate(ticket, [agent])
+
+    desk_path = f"/desk/tickets/{ticket.reference}/"
+    assert Notification.objects.get(kind="survey").link == ticket_link(ticket)
+    assert Notification.objects.get(kind="escalation", channel=EMAIL).link == (
+        "https://help.example.com" + desk_path
+    )
+    assert Notification.objects.get(kind="escalation", channel=DESK).link == desk_path
+
+
+def test_the_agent_email_and_desk_text_come_from_the_generic_agent_template(
+    ticket, agent, mailoutbox, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        escalate(ticket, [agent])
+
+    [email] = mailoutbox
+    assert email.to == [agent.email]
+    assert email.subject == f"[{ticket.reference}] Escalated: needs a senior look"
+    assert "Customer is blocked." in email.body
+    assert f"/desk/tickets/{ticket.reference}/" in email.body
+    assert "Customer is blocked." in email.alternatives[0].content
+    desk = Notification.objects.get(channel=DESK)
+    assert desk.subject == email.subject
+    assert desk.body_text == "Customer is blocked."
+    assert desk.body_html == ""
+
+
+# ---------------------------------------------------------------------------------------------
+# Idempotency
+# ---------------------------------------------------------------------------------------------
+
+
+def test_notifying_twice_records_one_row_per_recipient_and_channel(
+    ticket, agent, lead, receiver, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks() as callbacks:
+        first = escalate(ticket, [ticket.customer, agent, lead])
+        second = escalate(ticket, [ticket.customer, agent, lead])
+
+    assert len(first) == 1 + 2 + 3
+    assert second == []
+    assert Notification.objects.count() == 6
+    # Only emails and the webhook are delivered by a task; desk notifications are sent.
+    assert len(callbacks) == 4
+    assert Notification.objects.filter(channel=DESK, sent_at__isnull=False).count() == 2
+
+
+def test_queueing_the_same_reply_notification_twice_records_it_once(ticket):
     message = ticket.messages.get()
-    kind = CustomerNotification.Kind.AGENT_REPLIED
 
-    first = notification_queue(ticket=ticket, kind=kind, message=message)
-    second = notification_queue(ticket=ticket, kind=kind, message=message)
+    def queue():
+        return notify(
+            kind="agent_replied",
+            recipients=[ticket.customer],
+            ticket=ticket,
+            message=message,
+            template="agent_replied",
+        )
 
-    assert first is not None
-    assert second is None
-    assert CustomerNotification.objects.filter(ticket=ticket).count() == 1
-
-
-def test_queueing_the_same_confirmation_twice_records_it_once(ticket, mailoutbox):
-    kind = CustomerNotification.Kind.TICKET_CREATED
-
-    notification_queue(ticket=ticket, kind=kind)
-    second = notification_queue(ticket=ticket, kind=kind)
-
-    assert second is None
-    assert CustomerNotification.objects.filter(ticket=ticket).count() == 1
+    assert len(queue()) == 1
+    assert queue() == []
+    assert Notification.objects.filter(ticket=ticket).count() == 1
 
 
-def test_sending_twice_sends_once(notification, mailoutbox):
-    assert notification_send(notification=notification) is True
-    assert notification_send(notification=notification) is False
-    assert send_customer_notification(notification.pk) is False
+def test_dedupe_parts_tell_repeated_events_apart(ticket, agent):
+    escalate(ticket, [agent], dedupe=["level", 1])
+    escalate(ticket, [agent], dedupe=["level", 1])
+    escalate(ticket, [agent], dedupe=["level", 2])
+
+    assert Notification.objects.filter(channel=DESK).count() == 2
+
+
+def test_the_dedupe_key_names_its_parts_and_long_keys_stay_unique(ticket):
+    key = build_dedupe_key(
+        kind="sla_warning", channel=EMAIL, recipient_key="user:7", parts=[ticket, "resolution"]
+    )
+    assert key == f"sla_warning|email|user:7|ticket:{ticket.pk}|resolution"
+
+    long_a = build_dedupe_key(kind="k", channel=EMAIL, recipient_key="x", parts=["a" * 400])
+    long_b = build_dedupe_key(kind="k", channel=EMAIL, recipient_key="x", parts=["a" * 399 + "b"])
+    assert len(long_a) <= 255 and len(long_b) <= 255
+    assert long_a != long_b
+
+
+def test_delivering_twice_sends_once(notification, mailoutbox):
+    assert notification_deliver(notification=notification) is True
+    assert notification_deliver(notification=notification) is False
+    assert deliver_notification(notification.pk) is False
 
     assert len(mailoutbox) == 1
     notification.refresh_from_db()
@@ -93,14 +323,14 @@ def test_a_failed_send_is_recorded_and_a_later_attempt_succeeds(
     with monkeypatch.context() as patched:
         patched.setattr(EmailMultiAlternatives, "send", smtp_down)
         with pytest.raises(ConnectionRefusedError):
-            send_customer_notification(notification.pk)
+            deliver_notification(notification.pk)
 
     notification.refresh_from_db()
     assert notification.sent_at is None
     assert notification.attempts == 1
     assert "refused" in notification.last_error
 
-    assert send_customer_notification(notification.pk) is True
+    assert deliver_notification(notification.pk) is True
     notification.refresh_from_db()
     assert notification.sent_at is not None
     assert notification.attempts == 2
@@ -108,6 +338,149 @@ def test_a_failed_send_is_recorded_and_a_later_attempt_succeeds(
     assert len(mailoutbox) == 1
 
 
-def test_the_send_task_does_nothing_for_a_notification_that_is_gone(db, mailoutbox):
-    assert send_customer_notification(999_999) is False
+def test_the_delivery_task_does_nothing_for_a_notification_that_is_gone(db, mailoutbox):
+    assert deliver_notification(999_999) is False
     assert mailoutbox == []
+
+
+def test_the_retry_job_requeues_emails_and_webhooks_but_never_desk_notifications(
+    ticket, lead, receiver, mailoutbox
+):
+    escalate(ticket, [lead])
+    Notification.objects.update(created_at=timezone.now() - timedelta(minutes=3))
+
+    assert retry_unsent_notifications() == 2
+    assert retry_unsent_notifications() == 0
+
+    assert len(mailoutbox) == 1
+    assert len(receiver.received) == 1
+    assert not Notification.objects.filter(sent_at__isnull=True).exists()
+
+
+# ---------------------------------------------------------------------------------------------
+# Desk notifications: read state
+# ---------------------------------------------------------------------------------------------
+
+
+def test_desk_notifications_are_unread_until_marked_read(ticket, agent, other_agent):
+    escalate(ticket, [agent, other_agent], dedupe=[1])
+    escalate(ticket, [agent], dedupe=[2])
+    mine = Notification.objects.filter(recipient_user=agent, channel=DESK)
+    assert mine.filter(read_at__isnull=True).count() == 2
+
+    first = mine.first()
+    assert notification_mark_read(notification=first) is True
+    assert notification_mark_read(notification=first) is False
+    assert mine.filter(read_at__isnull=True).count() == 1
+
+    assert notifications_mark_all_read(user=agent) == 1
+    assert mine.filter(read_at__isnull=True).count() == 0
+    other = Notification.objects.get(recipient_user=other_agent, channel=DESK)
+    assert other.read_at is None
+
+
+# ---------------------------------------------------------------------------------------------
+# The manager webhook, against a real HTTP receiver
+# ---------------------------------------------------------------------------------------------
+
+
+def test_the_webhook_posts_signed_json_to_the_configured_url(
+    ticket, manager, receiver, django_capture_on_commit_callbacks
+):
+    before = int(time.time())
+    with django_capture_on_commit_callbacks(execute=True):
+        escalate(ticket, [manager])
+
+    [request] = receiver.received
+    assert request.path == "/hooks/helpdesk"
+    assert request.headers["Content-Type"] == "application/json"
+    payload = json.loads(request.body)
+    assert payload == {
+        "kind": "escalation",
+        "subject": f"[{ticket.reference}] Escalated: needs a senior look",
+        "text": "Customer is blocked.",
+        "link": f"http://127.0.0.1:8000/desk/tickets/{ticket.reference}/",
+        "ticket": ticket.reference,
+    }
+    expected = hmac.new(SECRET.encode(), request.body, hashlib.sha256).hexdigest()
+    assert hmac.compare_digest(request.headers["X-Helpdesk-Signature"], f"sha256={expected}")
+    assert before <= int(request.headers["X-Helpdesk-Timestamp"]) <= int(time.time())
+    webhook = Notification.objects.get(channel=WEBHOOK)
+    assert request.headers["X-Helpdesk-Delivery"] == str(webhook.pk)
+    assert webhook.sent_at is not None and webhook.attempts == 1
+
+
+def test_a_webhook_answering_500_is_recorded_and_a_retry_succeeds(ticket, manager, receiver):
+    escalate(ticket, [manager])
+    webhook = Notification.objects.get(channel=WEBHOOK)
+    receiver.answers.append(500)
+
+    with pytest.raises(Exception, match="HTTP 500"):
+        deliver_notification(webhook.pk)
+
+    webhook.refresh_from_db()
+    assert webhook.sent_at is None
+    assert webhook.attempts == 1
+    assert "HTTP 500" in webhook.last_error
+
+    Notification.objects.filter(pk=webhook.pk).update(
+        created_at=timezone.now() - timedelta(minutes=3)
+    )
+    Notification.objects.exclude(pk=webhook.pk).update(sent_at=timezone.now())
+    assert retry_unsent_notifications() == 1
+
+    webhook.refresh_from_db()
+    assert webhook.sent_at is not None
+    assert webhook.attempts == 2
+    assert webhook.last_error == ""
+    assert len(receiver.received) == 2
+    assert receiver.received[0].body == receiver.received[1].body
+    assert deliver_notification(webhook.pk) is False
+    assert len(receiver.received) == 2
+
+
+def test_a_webhook_redirect_is_a_failure_not_a_silent_get(ticket, manager, receiver):
+    escalate(ticket, [manager])
+    webhook = Notification.objects.get(channel=WEBHOOK)
+    receiver.answers.append(302)
+
+    with pytest.raises(Exception, match="HTTP 302"):
+        deliver_notification(webhook.pk)
+
+    assert len(receiver.received) == 1
+    webhook.refresh_from_db()
+    assert webhook.sent_at is None and "HTTP 302" in webhook.last_error
+
+
+def test_an_unreachable_webhook_is_recorded_as_a_failure(ticket, manager, receiver, settings):
+    escalate(ticket, [manager])
+    webhook = Notification.objects.get(channel=WEBHOOK)
+    settings.MANAGER_WEBHOOK_URL = "http://127.0.0.1:1/nothing-listens-here"
+
+    with pytest.raises(Exception, match="unreachable"):
+        deliver_notification(webhook.pk)
+
+    webhook.refresh_from_db()
+    assert webhook.sent_at is None and webhook.attempts == 1
+    assert "unreachable" in webhook.last_error
+
+
+def test_without_a_secret_the_webhook_is_sent_unsigned(
+    ticket, manager, receiver, settings, django_capture_on_commit_callbacks
+):
+    settings.MANAGER_WEBHOOK_SECRET = ""
+
+    with django_capture_on_commit_callbacks(execute=True):
+        escalate(ticket, [manager])
+
+    [request] = receiver.received
+    assert "X-Helpdesk-Signature" not in request.headers
+    assert Notification.objects.get(channel=WEBHOOK).sent_at is not None
+
+
+def test_plain_users_without_a_customer_record_are_emailed(ticket):
+    user = UserFactory()
+
+    notify(kind="survey", recipients=[user], ticket=ticket, template="ticket_created")
+
+    assert Notification.objects.get(kind="survey").recipient_email == user.email
