@@ -17,6 +17,8 @@ urlpatterns = [
     ),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("portal/", include("tickets.urls.portal")),
+    path("desk/notifications/", include("agents.urls")),
+    path("desk/sla/", include("sla.urls")),
     path("desk/", include("tickets.urls.desk")),
     path("admin/", admin.site.urls),
 ]

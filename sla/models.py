@@ -9,9 +9,12 @@ on a `Schedule` value object built by `sla.selectors.schedule_for_calendar`.
 import functools
 import zoneinfo
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F, Q
+
+from tickets.models import PlanTier, Priority
 
 NO_PERIODS_MESSAGE = (
     "A calendar needs at least one working period; a policy that never stops the clock "
@@ -154,3 +157,383 @@ class Holiday(models.Model):
 
     def __str__(self) -> str:
         return f"{self.date:%Y-%m-%d} {self.name}".rstrip()
+
+
+class Metric(models.TextChoices):
+    FIRST_RESPONSE = "first_response", "First response"
+    NEXT_RESPONSE = "next_response", "Next response"
+    RESOLUTION = "resolution", "Resolution"
+
+
+def default_pause_statuses() -> list[str]:
+    return ["waiting_customer"]
+
+
+class SlaPolicy(models.Model):
+    """Targets per priority and plan tier, optionally scoped to an organization (a contract)
+    or a category. The most specific active policy wins: organization and category, then
+    organization, then category, then the default (no scope)."""
+
+    name = models.CharField(max_length=100, unique=True)
+    description = models.TextField(blank=True)
+    organization = models.ForeignKey(
+        "tickets.Organization",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="sla_policies",
+    )
+    category = models.ForeignKey(
+        "tickets.Category",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="sla_policies",
+    )
+    calendar = models.ForeignKey(
+        BusinessCalendar,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="policies",
+        help_text="Empty means the clock runs 24/7.",
+    )
+    pause_statuses = models.JSONField(
+        default=default_pause_statuses,
+        blank=True,
+        help_text='Ticket statuses that pause the clock, e.g. ["waiting_customer"].',
+    )
+    active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = "SLA policy"
+        verbose_name_plural = "SLA policies"
+
+    def __str__(self) -> str:
+        return self.name
+
+    def clean(self) -> None:
+        from tickets.models import Status
+
+        statuses = self.pause_statuses or []
+        if not isinstance(statuses, list) or any(s not in Status.values for s in statuses):
+            raise ValidationError(
+                {"pause_statuses": f"Use a list of ticket statuses: {', '.join(Status.values)}."}
+            )
+        if {"resolved", "closed"} & set(statuses):
+            raise ValidationError({"pause_statuses": "Resolved and closed already stop the clock."})
+        if self.active:
+            same_scope = SlaPolicy.objects.filter(
+                active=True, organization=self.organization_id, category=self.category_id
+            ).exclude(pk=self.pk)
+            if same_scope.exists():
+                raise ValidationError(
+                    f"Another active policy already covers the {self.scope_label} scope."
+                )
+
+    @property
+    def scope_label(self) -> str:
+        parts = []
+        if self.organization_id:
+            parts.append(f"organization {self.organization}")
+        if self.category_id:
+            parts.append(f"category {self.category}")
+        return " and ".join(parts) or "default"
+
+
+class SlaTarget(models.Model):
+    """Business minutes per metric for one priority and plan tier. An empty tier is the
+    fallback for customers without a tier. An empty metric means no target for it."""
+
+    policy = models.ForeignKey(SlaPolicy, on_delete=models.CASCADE, related_name="targets")
+    priority = models.CharField(max_length=10, choices=Priority.choices)
+    plan_tier = models.CharField(
+        max_length=20, blank=True, choices=[("", "No tier (fallback)"), *PlanTier.choices]
+    )
+    first_response_minutes = models.PositiveIntegerField(null=True, blank=True)
+    next_response_minutes = models.PositiveIntegerField(null=True, blank=True)
+    resolution_minutes = models.PositiveIntegerField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["policy", "priority", "plan_tier"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["policy", "priority", "plan_tier"], name="sla_target_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.policy}: {self.priority} / {self.plan_tier or 'no tier'}"
+
+    def minutes_for(self, metric: str) -> int | None:
+        return getattr(self, f"{metric}_minutes")
+
+
+class SlaClock(models.Model):
+    """One target running on one ticket. Deadlines are stored so the sweep and the queues can
+    use indexes; `paused_minutes` banks the business time spent paused, so a resumed or
+    reopened clock continues where it stopped."""
+
+    class Status(models.TextChoices):
+        RUNNING = "running", "Running"
+        PAUSED = "paused", "Paused"
+        STOPPED = "stopped", "Stopped"  # met (or ended without meeting, see met_at)
+
+    ticket = models.ForeignKey(
+        "tickets.Ticket", on_delete=models.CASCADE, related_name="sla_clocks"
+    )
+    policy = models.ForeignKey(SlaPolicy, null=True, on_delete=models.SET_NULL, related_name="+")
+    metric = models.CharField(max_length=20, choices=Metric.choices)
+    cycle = models.PositiveIntegerField(
+        default=1, help_text="Next response starts a new cycle at each unanswered customer reply."
+    )
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.RUNNING)
+    target_minutes = models.PositiveIntegerField()
+    started_at = models.DateTimeField()
+    paused_since = models.DateTimeField(null=True, blank=True)
+    paused_minutes = models.FloatField(default=0, help_text="Banked business minutes paused.")
+    warn_at = models.DateTimeField(null=True, blank=True)
+    deadline = models.DateTimeField(null=True, blank=True)
+    generation = models.PositiveIntegerField(
+        default=1, help_text="Bumped when the target is recomputed; alerts are per generation."
+    )
+    warned = models.BooleanField(default=False)
+    breached = models.BooleanField(default=False)
+    met_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["ticket", "metric", "cycle"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["ticket", "metric", "cycle"], name="sla_clock_unique_cycle"
+            )
+        ]
+        indexes = [
+            # The sweep: only running clocks whose threshold has not been recorded yet.
+            models.Index(
+                fields=["warn_at"],
+                name="sla_clock_due_warning",
+                condition=models.Q(status="running", warned=False),
+            ),
+            models.Index(
+                fields=["deadline"],
+                name="sla_clock_due_breach",
+                condition=models.Q(status="running", breached=False),
+            ),
+            models.Index(fields=["ticket", "status"], name="sla_clock_ticket_status"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_metric_display()} on {self.ticket_id}"
+
+
+class SlaEvent(models.Model):
+    """The SLA timeline of a ticket: every start, pause, resume, recompute, warning, breach
+    and met. A warning or a breach is recorded once per clock and generation."""
+
+    class Kind(models.TextChoices):
+        STARTED = "started", "Started"
+        PAUSED = "paused", "Paused"
+        RESUMED = "resumed", "Resumed"
+        RECOMPUTED = "recomputed", "Recomputed"
+        WARNED = "warned", "At risk"
+        BREACHED = "breached", "Breached"
+        MET = "met", "Met"
+        STOPPED = "stopped", "Stopped"
+
+    clock = models.ForeignKey(SlaClock, on_delete=models.CASCADE, related_name="events")
+    ticket = models.ForeignKey(
+        "tickets.Ticket", on_delete=models.CASCADE, related_name="sla_events"
+    )
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    generation = models.PositiveIntegerField(default=1)
+    at = models.DateTimeField()
+    data = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["at", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["clock", "kind", "generation"],
+                condition=models.Q(kind__in=["warned", "breached"]),
+                name="sla_alert_once",
+            )
+        ]
+        indexes = [
+            models.Index(fields=["ticket", "at"], name="sla_event_ticket_at"),
+            models.Index(fields=["kind", "at"], name="sla_event_kind_at"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} ({self.clock})"
+
+
+class EscalationLadder(models.Model):
+    """An ordered list of levels that climb after an SLA warning or breach, or after the
+    desk's escalate button. The most specific active ladder for the trigger wins: one for the
+    ticket's policy and metric, then the policy, then the metric, then any."""
+
+    class Trigger(models.TextChoices):
+        WARNING = "warning", "SLA at risk (75 %)"
+        BREACH = "breach", "SLA breached"
+        MANUAL = "manual", "Escalate button in the desk"
+
+    name = models.CharField(max_length=100, unique=True)
+    trigger = models.CharField(max_length=10, choices=Trigger.choices)
+    policy = models.ForeignKey(
+        SlaPolicy,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="ladders",
+        help_text="Empty: every policy.",
+    )
+    metric = models.CharField(
+        max_length=20, choices=Metric.choices, blank=True, help_text="Empty: every metric."
+    )
+    active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["trigger", "name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class EscalationLevel(models.Model):
+    class Reassign(models.TextChoices):
+        NONE = "", "Keep the assignee"
+        SENIOR = "senior", "A senior agent of the team"
+        TEAM_LEAD = "team_lead", "The team lead"
+        MANAGER = "manager", "A manager"
+        ON_CALL = "on_call", "The on-call agent"
+
+    ladder = models.ForeignKey(EscalationLadder, on_delete=models.CASCADE, related_name="levels")
+    position = models.PositiveSmallIntegerField(help_text="1 fires first.")
+    after_minutes = models.PositiveIntegerField(
+        default=0,
+        help_text="Business minutes after the trigger (for the escalate button: after the "
+        "previous level) before this level fires.",
+    )
+    notify_assignee = models.BooleanField(default=False)
+    notify_team_lead = models.BooleanField(default=False)
+    notify_manager = models.BooleanField(default=False)
+    notify_on_call = models.BooleanField(default=False)
+    reassign_to = models.CharField(
+        max_length=10, choices=Reassign.choices, blank=True, default=Reassign.NONE
+    )
+    raise_priority = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["ladder", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["ladder", "position"], name="escalation_level_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.ladder} level {self.position}"
+
+    def clean(self) -> None:
+        if not (
+            self.notify_assignee
+            or self.notify_team_lead
+            or self.notify_manager
+            or self.notify_on_call
+            or self.reassign_to
+            or self.raise_priority
+        ):
+            raise ValidationError("A level must notify someone, reassign or raise the priority.")
+
+    @property
+    def escalates(self) -> bool:
+        """Whether firing counts as an escalation (reassigns or raises the priority)."""
+        return bool(self.reassign_to or self.raise_priority)
+
+
+class TicketEscalation(models.Model):
+    """A ladder climbing on one ticket. Acknowledging stops it."""
+
+    ticket = models.ForeignKey(
+        "tickets.Ticket", on_delete=models.CASCADE, related_name="escalations"
+    )
+    ladder = models.ForeignKey(EscalationLadder, on_delete=models.CASCADE, related_name="+")
+    trigger_event = models.OneToOneField(
+        SlaEvent,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="escalation",
+        help_text="The warning or breach that started it; empty for the escalate button.",
+    )
+    reason = models.TextField(blank=True)
+    started_at = models.DateTimeField()
+    level = models.PositiveSmallIntegerField(default=0, help_text="Levels fired so far.")
+    next_fire_at = models.DateTimeField(null=True, blank=True)
+    acknowledged_at = models.DateTimeField(null=True, blank=True)
+    acknowledged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+
+    class Meta:
+        ordering = ["-started_at"]
+        indexes = [
+            models.Index(
+                fields=["next_fire_at"],
+                name="escalation_due",
+                condition=Q(acknowledged_at__isnull=True, next_fire_at__isnull=False),
+            ),
+            models.Index(fields=["ticket", "acknowledged_at"], name="escalation_ticket_active"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.ladder} on {self.ticket_id}"
+
+    @property
+    def is_active(self) -> bool:
+        return self.acknowledged_at is None
+
+
+class EscalationStep(models.Model):
+    """One level that fired: recorded once (unique), with what it did."""
+
+    escalation = models.ForeignKey(TicketEscalation, on_delete=models.CASCADE, related_name="steps")
+    position = models.PositiveSmallIntegerField()
+    fired_at = models.DateTimeField()
+    actions = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["escalation", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["escalation", "position"], name="escalation_step_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"Level {self.position} of {self.escalation}"
+
+
+class DailySlaReport(models.Model):
+    """A team's morning SLA report (seed 000, 09:00 in the team's time zone): resolved and
+    breached since the previous report, at risk now, compliance per priority. One per team
+    and local date, so the job can run often and twice."""
+
+    team = models.ForeignKey("agents.Team", on_delete=models.CASCADE, related_name="sla_reports")
+    date = models.DateField(help_text="The team's local date.")
+    period_start = models.DateTimeField()
+    period_end = models.DateTimeField()
+    data = models.JSONField(default=dict)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-date", "team__name"]
+        verbose_name = "daily SLA report"
+        constraints = [
+            models.UniqueConstraint(fields=["team", "date"], name="daily_sla_report_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.team} SLA report {self.date}"

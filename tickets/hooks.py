@@ -56,6 +56,9 @@ class HookContext:
 
 Hook = Callable[[HookContext], None]
 
+# The verbs whose events can start, pause, resume, meet or recompute an SLA clock.
+SLA_VERBS = ("create", "transition", "reply", "customer_reply", "change_priority", "escalate")
+
 _before: dict[str, list[Hook]] = defaultdict(list)
 _after: dict[str, list[Hook]] = defaultdict(list)
 
@@ -106,7 +109,12 @@ def _guarded(hook: Hook, ctx: HookContext) -> Callable[[], None]:
 
 def install_default_hooks() -> None:
     """Every hook the product installs, in one list. Called once from TicketsConfig.ready()."""
+    from sla import hooks as sla_hooks
     from tickets import notifications
 
+    # The SLA clock follows every verb whose events can start, pause, resume, meet or
+    # recompute it. It runs first so later hooks see the stored SLA state.
+    for verb in SLA_VERBS:
+        register_after(verb, sla_hooks.on_ticket_changed)
     register_after("create", notifications.on_ticket_created)
     register_after("reply", notifications.on_agent_replied)

@@ -9,6 +9,7 @@ import secrets
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 
 
 def new_public_id() -> str:
@@ -48,6 +49,17 @@ OPEN_STATUSES = [
     Status.WAITING_CUSTOMER,
     Status.WAITING_INTERNAL,
 ]
+
+
+class SlaState(models.TextChoices):
+    """The ticket's SLA at a glance: the worst state among its running targets."""
+
+    NONE = "", "No SLA"
+    ON_TRACK = "on_track", "On track"
+    AT_RISK = "at_risk", "At risk"
+    BREACHED = "breached", "Breached"
+    PAUSED = "paused", "Paused"
+    MET = "met", "Met"
 
 
 class TicketType(models.TextChoices):
@@ -179,9 +191,19 @@ class Ticket(models.Model):
     satisfaction_rating = models.PositiveSmallIntegerField(null=True, blank=True)
     satisfaction_comment = models.TextField(blank=True)
 
+    # Stored by the SLA engine (sla.services) so queues can filter and sort by them.
+    sla_due_at = models.DateTimeField(
+        null=True, blank=True, help_text="The next SLA deadline of a running target."
+    )
+    sla_state = models.CharField(
+        max_length=10, choices=SlaState.choices, default=SlaState.NONE, blank=True
+    )
+
     class Meta:
         ordering = ["-created_at"]
         indexes = [
+            models.Index(fields=["sla_due_at", "id"], name="ticket_sla_due"),
+            models.Index(fields=["sla_state", "sla_due_at"], name="ticket_sla_state_due"),
             models.Index(fields=["status", "priority"], name="ticket_status_priority"),
             models.Index(fields=["assignee", "status"], name="ticket_assignee_status"),
             models.Index(fields=["team", "status"], name="ticket_team_status"),
@@ -277,6 +299,8 @@ class TicketEvent(models.Model):
         CUSTOMER_REPLIED = "customer_replied", "Customer replied"
         NOTE_ADDED = "note_added", "Internal note added"
         ESCALATED = "escalated", "Escalated"
+        ESCALATION_NOTIFIED = "escalation_notified", "Escalation notice sent"
+        ESCALATION_ACKNOWLEDGED = "escalation_acknowledged", "Escalation acknowledged"
 
     ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="events")
     kind = models.CharField(max_length=30, choices=Kind.choices)
@@ -304,46 +328,81 @@ class TicketEvent(models.Model):
         return f"{self.kind} on {self.ticket_id}"
 
 
-class CustomerNotification(models.Model):
-    """One email to a customer about a ticket. `sent_at` makes the sending task idempotent:
-    a task delivered twice finds it sent and does nothing."""
+class Notification(models.Model):
+    """One notification to one recipient over one channel (email, desk or webhook).
 
-    class Kind(models.TextChoices):
-        TICKET_CREATED = "ticket_created", "Ticket received"
-        AGENT_REPLIED = "agent_replied", "Agent replied"
+    Written only by `tickets.notifications.notify`. `dedupe_key` (kind, channel, recipient
+    and the objects it is about) is unique, so queueing the same notification twice records
+    it once; `sent_at` makes delivery idempotent: a delivery task run twice finds it sent and
+    does nothing. Desk notifications are shown in the desk, so they count as sent when they
+    are created; `read_at` is set when the agent reads them.
+    """
 
-    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="notifications")
-    kind = models.CharField(max_length=30, choices=Kind.choices)
+    class Channel(models.TextChoices):
+        EMAIL = "email", "Email"
+        DESK = "desk", "Desk"
+        WEBHOOK = "webhook", "Webhook"
+
+    # Labels for the kinds the product sends; any other kind is shown as written.
+    KIND_LABELS = {
+        "ticket_created": "Ticket received",
+        "agent_replied": "Agent replied",
+        "escalation": "Escalation",
+        "sla_warning": "SLA warning",
+        "sla_breach": "SLA breach",
+        "survey": "Satisfaction survey",
+        "daily_report": "Daily report",
+    }
+
+    kind = models.CharField(
+        max_length=50,
+        help_text="What happened, e.g. ticket_created, agent_replied, sla_warning, escalation.",
+    )
+    channel = models.CharField(max_length=10, choices=Channel.choices)
+    recipient_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="notifications",
+    )
+    recipient_email = models.EmailField(blank=True)
+    ticket = models.ForeignKey(
+        Ticket, null=True, blank=True, on_delete=models.CASCADE, related_name="notifications"
+    )
     message = models.ForeignKey(
         TicketMessage, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
     )
-    recipient = models.EmailField()
-    created_at = models.DateTimeField(auto_now_add=True)
+    subject = models.CharField(max_length=300)
+    body_text = models.TextField(blank=True, help_text="Email text, or the short desk text.")
+    body_html = models.TextField(blank=True, help_text="Email only.")
+    link = models.CharField(max_length=500, blank=True, help_text="An absolute URL or a path.")
+    dedupe_key = models.CharField(max_length=255, unique=True, editable=False)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
     sent_at = models.DateTimeField(null=True, blank=True)
+    read_at = models.DateTimeField(null=True, blank=True)
     attempts = models.PositiveSmallIntegerField(default=0)
     last_error = models.TextField(blank=True)
 
     class Meta:
-        ordering = ["-created_at"]
-        constraints = [
-            models.UniqueConstraint(
-                fields=["ticket", "kind", "message"], name="notification_once_per_message"
-            ),
-            # NULLs are distinct in a plain unique constraint: notifications about the
-            # ticket itself (no message) need their own.
-            models.UniqueConstraint(
-                fields=["ticket", "kind"],
-                condition=Q(message__isnull=True),
-                name="notification_once_per_ticket",
-            ),
-        ]
+        ordering = ["-created_at", "-id"]
         indexes = [
+            # The bell: a user's unread desk notifications.
+            models.Index(
+                fields=["recipient_user", "channel", "read_at"], name="notification_user_unread"
+            ),
+            # The retry job: deliveries still unsent.
             models.Index(
                 fields=["created_at"],
                 condition=Q(sent_at__isnull=True),
-                name="notification_unsent",
-            )
+                name="notification_pending",
+            ),
         ]
 
     def __str__(self) -> str:
-        return f"{self.get_kind_display()} to {self.recipient}"
+        to = self.recipient_email or self.recipient_user or "webhook"
+        return f"{self.kind_label} by {self.get_channel_display().lower()} to {to}"
+
+    @property
+    def kind_label(self) -> str:
+        return self.KIND_LABELS.get(self.kind, self.kind.replace("_", " ").capitalize())

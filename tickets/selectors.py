@@ -6,7 +6,7 @@ so permission scoping lives in one place.
 
 from dataclasses import dataclass, field
 
-from django.db.models import Case, IntegerField, Prefetch, Q, QuerySet, Value, When
+from django.db.models import Case, F, IntegerField, Prefetch, Q, QuerySet, Value, When
 from django.http import Http404
 
 from agents.permissions import is_agent
@@ -25,12 +25,15 @@ PRIORITY_RANK = Case(
 )
 
 QUEUE_SORTS = {
+    # The next SLA deadline first; tickets without a running target after them. Served by the
+    # ticket_sla_due index on (sla_due_at, id).
+    "deadline": (F("sla_due_at").asc(nulls_last=True), "id"),
     "newest": ("-created_at", "-id"),
     "oldest": ("created_at", "id"),
     "updated": ("-updated_at", "-id"),
     "priority": ("-priority_rank", "created_at", "id"),
 }
-DEFAULT_QUEUE_SORT = "priority"
+DEFAULT_QUEUE_SORT = "deadline"
 
 
 @dataclass
@@ -41,6 +44,7 @@ class QueueFilters:
     team: str = ""
     tag: str = ""
     assignee: str = ""  # "me", "unassigned", "" for anyone, or a user id
+    sla: list[str] = field(default_factory=list)  # SlaState values, e.g. at_risk, breached
     q: str = ""
     sort: str = DEFAULT_QUEUE_SORT
 
@@ -60,6 +64,8 @@ def ticket_queue_for_agent(*, agent, filters: QueueFilters) -> QuerySet[Ticket]:
         qs = qs.filter(status__in=filters.status)
     if filters.priority:
         qs = qs.filter(priority__in=filters.priority)
+    if filters.sla:
+        qs = qs.filter(sla_state__in=filters.sla)
     if filters.category:
         qs = qs.filter(category__slug=filters.category)
     if filters.team:
@@ -81,7 +87,7 @@ def ticket_queue_for_agent(*, agent, filters: QueueFilters) -> QuerySet[Ticket]:
             | Q(customer__name__icontains=text)
         )
     order = QUEUE_SORTS.get(filters.sort, QUEUE_SORTS[DEFAULT_QUEUE_SORT])
-    if filters.sort == "priority" or filters.sort not in QUEUE_SORTS:
+    if filters.sort == "priority":
         qs = qs.annotate(priority_rank=PRIORITY_RANK)
     return qs.order_by(*order)
 

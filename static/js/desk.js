@@ -60,4 +60,53 @@
       }
     });
   });
+
+  // SLA countdowns: every element with data-deadline="<ISO instant>" shows the wall-clock time
+  // left ("in 42m", or "42m left" with data-countdown="left") or overdue ("3h 10m overdue"),
+  // in the same words as the server (sla_tags.countdown_text). Business-time figures stay as
+  // the server wrote them: the server is the truth on the next load.
+  function duration(minutes) {
+    var total = Math.max(0, Math.floor(minutes));
+    var days = Math.floor(total / 1440);
+    var hours = Math.floor((total % 1440) / 60);
+    var mins = total % 60;
+    if (days) {
+      return hours ? days + "d " + hours + "h" : days + "d";
+    }
+    if (hours) {
+      return mins ? hours + "h " + mins + "m" : hours + "h";
+    }
+    return mins + "m";
+  }
+
+  function countdown(deadline, now, style) {
+    var seconds = (deadline - now) / 1000;
+    if (Math.abs(seconds) < 60) {
+      return "due now";
+    }
+    if (seconds < 0) {
+      return duration(-seconds / 60) + " overdue";
+    }
+    return style === "left" ? duration(seconds / 60) + " left" : "in " + duration(seconds / 60);
+  }
+
+  function tickCountdowns() {
+    var now = Date.now();
+    document.querySelectorAll("[data-deadline]").forEach(function (el) {
+      var deadline = Date.parse(el.getAttribute("data-deadline"));
+      if (isNaN(deadline)) {
+        return;
+      }
+      var text = countdown(deadline, now, el.getAttribute("data-countdown"));
+      if (el.textContent !== text) {
+        el.textContent = text;
+      }
+      el.classList.toggle("is-overdue", deadline <= now);
+    });
+  }
+
+  tickCountdowns();
+  window.setInterval(tickCountdowns, 30000);
+  // Regions swapped in by htmx carry the server's text; bring them to the same instant.
+  document.addEventListener("htmx:afterSettle", tickCountdowns);
 })();

@@ -10,7 +10,8 @@ from django_q.scheduler import scheduler
 
 from helpdesk import schedules
 from helpdesk.schedules import NAME_PREFIX, SCHEDULES
-from tickets.models import CustomerNotification
+from tickets.models import Notification
+from tickets.notifications import notify
 from tickets.tasks import retry_unsent_notifications
 
 RETRY_SCHEDULE = "helpdesk:retry-unsent-notifications"
@@ -24,13 +25,15 @@ def install_schedules() -> str:
 
 @pytest.fixture
 def pending_notification(ticket):
-    """An email queued three minutes ago whose task never ran."""
-    notification = CustomerNotification.objects.create(
+    """An email queued three minutes ago whose task never ran (its on-commit callback is
+    dropped with the test transaction)."""
+    [notification] = notify(
+        kind="ticket_created",
+        recipients=[ticket.customer],
         ticket=ticket,
-        kind=CustomerNotification.Kind.TICKET_CREATED,
-        recipient=ticket.customer.email,
+        template="ticket_created",
     )
-    CustomerNotification.objects.filter(pk=notification.pk).update(
+    Notification.objects.filter(pk=notification.pk).update(
         created_at=timezone.now() - timedelta(minutes=3)
     )
     return notification
@@ -117,7 +120,7 @@ def test_retry_sends_a_pending_notification_exactly_once_when_run_twice(
     assert retry_unsent_notifications() == 0
 
     assert len(mailoutbox) == 1
-    assert mailoutbox[0].to == [pending_notification.recipient]
+    assert mailoutbox[0].to == [pending_notification.recipient_email]
     pending_notification.refresh_from_db()
     assert pending_notification.sent_at is not None
     assert pending_notification.attempts == 1
@@ -127,13 +130,14 @@ def test_retry_leaves_recent_sent_and_given_up_notifications_alone(
     pending_notification, mailoutbox
 ):
     ticket = pending_notification.ticket
-    recent = CustomerNotification.objects.create(
+    [recent] = notify(
+        kind="agent_replied",
+        recipients=[ticket.customer],
         ticket=ticket,
-        kind=CustomerNotification.Kind.AGENT_REPLIED,
         message=ticket.messages.get(),
-        recipient=ticket.customer.email,
+        template="agent_replied",
     )
-    CustomerNotification.objects.filter(pk=pending_notification.pk).update(attempts=5)
+    Notification.objects.filter(pk=pending_notification.pk).update(attempts=5)
 
     assert retry_unsent_notifications() == 0
 

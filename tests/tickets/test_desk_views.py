@@ -1,6 +1,7 @@
 """The agent desk: permissions, the queue, the ticket page and every ticket action."""
 
 import re
+from datetime import timedelta
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -30,16 +31,20 @@ ACTIONS = [
     "ticket_tags",
     "ticket_escalate",
     "ticket_resolve",
+    "ticket_acknowledge",
 ]
 
 # Queries for one queue page, whatever its length: session, user, agent profile, the select
-# options (agents, teams, categories), the count, the page of tickets and their tags.
-QUEUE_QUERIES = 9
+# options (agents, teams, categories), the count, the page of tickets and their tags, and the
+# bell's unread count.
+QUEUE_QUERIES = 10
 # The HTMX partial has no filter bar, so no select options.
 QUEUE_PARTIAL_QUERIES = 6
 # Queries for the ticket page, whatever the length of the conversation: session, user, agent
-# profile, the ticket, its tags, messages, attachments and events, and the select options.
-TICKET_QUERIES = 11
+# profile, the ticket, its tags, messages, attachments and events, the select options, the
+# bell's unread count, and the SLA clocks and SLA events (two more when the clocks' policies
+# run on a business calendar: its periods and holidays).
+TICKET_QUERIES = 15
 
 
 @pytest.fixture
@@ -198,7 +203,9 @@ def test_queue_filters_by_several_priorities(agent_client):
     high = TicketFactory(priority="high")
     critical = TicketFactory(priority="critical")
 
-    response = agent_client.get(reverse("desk:queue"), {"priority": ["high", "critical"]})
+    response = agent_client.get(
+        reverse("desk:queue"), {"priority": ["high", "critical"], "sort": "priority"}
+    )
 
     assert queue_refs(response) == [critical.reference, high.reference]
     assert low.reference not in response.text
@@ -254,17 +261,21 @@ def test_queue_free_text_matches_subject_reference_and_customer(agent_client):
 
 
 @pytest.mark.django_db
-def test_queue_sorts_by_priority_by_default_and_on_request(agent_client, agent):
+def test_queue_sorts_by_deadline_by_default_and_by_other_orders_on_request(agent_client, agent):
     low = TicketFactory(priority="low")
     critical = TicketFactory(priority="critical")
     medium = TicketFactory(priority="medium")
     services.ticket_add_note(ticket=low, actor=agent, body="Touch it so it was updated last")
+    due = low.created_at + timedelta(hours=1)
+    services.ticket_store_sla_summary(ticket_id=medium.pk, due_at=due, state="on_track")
 
     def refs(sort=None):
         params = {"sort": sort} if sort else {}
         return queue_refs(agent_client.get(reverse("desk:queue"), params))
 
-    assert refs() == [critical.reference, medium.reference, low.reference]
+    # The next deadline first; tickets without one after it, in the order they were filed.
+    assert refs() == [medium.reference, low.reference, critical.reference]
+    assert refs("deadline") == refs()
     assert refs("priority") == [critical.reference, medium.reference, low.reference]
     assert refs("newest") == [medium.reference, critical.reference, low.reference]
     assert refs("oldest") == [low.reference, critical.reference, medium.reference]
@@ -727,8 +738,10 @@ def test_escalate_needs_a_reason_and_raises_the_priority(agent_client, ticket):
     assert_changed(response)
     ticket.refresh_from_db()
     assert (ticket.escalation_level, ticket.priority) == (1, "high")
-    assert ticket.events.get(kind=TicketEvent.Kind.ESCALATED).data["reason"] == "VIP is blocked"
-    assert event_kinds(ticket)[-2:] == ["escalated", "priority_changed"]
+    # The button climbs the default manual ladder: its first level, with the agent's reason.
+    reason = ticket.events.get(kind=TicketEvent.Kind.ESCALATED).data["reason"]
+    assert reason == "Escalate button, level 1: VIP is blocked"
+    assert "escalated" in event_kinds(ticket) and "priority_changed" in event_kinds(ticket)
 
 
 @pytest.mark.django_db

@@ -7,11 +7,12 @@ from django.core.management import call_command
 from django.utils import timezone
 from django_q.models import OrmQ
 
-from agents.models import AgentProfile, Team
+from agents.models import AgentProfile, OnCallShift, Team
+from agents.selectors import on_call_agent
 from tickets.models import (
     Category,
     Customer,
-    CustomerNotification,
+    Notification,
     Organization,
     PlanTier,
     Status,
@@ -19,6 +20,7 @@ from tickets.models import (
     TicketEvent,
     TicketMessage,
 )
+from tickets.notifications import notify
 
 User = get_user_model()
 COUNTED = [
@@ -31,7 +33,8 @@ COUNTED = [
     Ticket,
     TicketMessage,
     TicketEvent,
-    CustomerNotification,
+    Notification,
+    OnCallShift,
 ]
 
 
@@ -129,11 +132,11 @@ def test_tickets_have_conversations_and_events_in_the_last_60_days(seeded):
 def test_seeding_emails_nobody_and_queues_nothing(seeded, mailoutbox):
     assert mailoutbox == []
     assert OrmQ.objects.count() == 0
-    assert not CustomerNotification.objects.filter(sent_at__isnull=True).exists()
-    assert (
-        CustomerNotification.objects.filter(kind=CustomerNotification.Kind.TICKET_CREATED).count()
-        == Ticket.objects.count()
-    )
+    assert not Notification.objects.filter(sent_at__isnull=True).exists()
+    assert set(Notification.objects.values_list("channel", flat=True)) == {"email"}
+    assert Notification.objects.filter(kind="ticket_created").count() == Ticket.objects.count()
+    replies = TicketMessage.objects.filter(author_kind="agent", is_internal=False)
+    assert Notification.objects.filter(kind="agent_replied").count() == replies.count()
 
 
 def test_the_same_seed_gives_the_same_tickets(seeded):
@@ -157,3 +160,26 @@ def test_if_empty_leaves_a_database_with_tickets_alone(ticket):
     assert counts() == before
     assert not User.objects.filter(username="admin").exists()
     assert "already has tickets" in output
+
+
+def test_the_demo_emails_are_keyed_like_live_ones(seeded, mailoutbox):
+    ticket = Ticket.objects.order_by("pk").first()
+
+    again = notify(
+        kind="ticket_created",
+        recipients=[ticket.customer],
+        ticket=ticket,
+        template="ticket_created",
+    )
+
+    assert again == []
+    assert ticket.notifications.get().subject.startswith(f"[{ticket.reference}]")
+
+
+def test_the_demo_rota_has_someone_on_call_for_every_team_now(seeded):
+    now = timezone.now()
+    for team in Team.objects.all():
+        for priority in ("low", "critical"):
+            user = on_call_agent(priority=priority, at=now, team=team)
+            assert user is not None
+            assert team in user.agent_profile.teams.all()

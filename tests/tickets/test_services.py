@@ -465,10 +465,10 @@ def test_created_ticket_sends_the_secure_link(
 def test_a_notification_task_delivered_twice_sends_once(
     customer, mailoutbox, django_capture_on_commit_callbacks
 ):
-    from tickets.tasks import send_customer_notification
+    from tickets.tasks import deliver_notification
 
     with django_capture_on_commit_callbacks(execute=True):
         ticket = ticket_create(customer=customer, subject="Help", body="Please")
     notification = ticket.notifications.get()
-    assert send_customer_notification(notification.pk) is False
+    assert deliver_notification(notification.pk) is False
     assert len(mailoutbox) == 1

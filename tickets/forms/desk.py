@@ -12,13 +12,14 @@ from django.db.models import Q, QuerySet
 from django.db.models.functions import Coalesce
 
 from agents.models import Team
-from tickets.models import OPEN_STATUSES, Category, Priority, Status
+from tickets.models import OPEN_STATUSES, Category, Priority, SlaState, Status
 from tickets.selectors import DEFAULT_QUEUE_SORT, QueueFilters
 from tickets.services.messages import MAX_MESSAGE_LENGTH
 
 User = get_user_model()
 
 SORT_CHOICES = [
+    ("deadline", "Next deadline"),
     ("priority", "Priority"),
     ("newest", "Newest"),
     ("oldest", "Oldest"),
@@ -64,6 +65,9 @@ class QueueFilterForm(forms.Form):
 
     status = forms.MultipleChoiceField(choices=Status.choices, required=False)
     priority = forms.MultipleChoiceField(choices=Priority.choices, required=False)
+    sla = forms.MultipleChoiceField(
+        choices=[(value, label) for value, label in SlaState.choices if value], required=False
+    )
     category = forms.SlugField(required=False)
     team = forms.SlugField(required=False)
     tag = forms.CharField(required=False, max_length=50)
@@ -78,6 +82,7 @@ class QueueFilterForm(forms.Form):
         return QueueFilters(
             status=list(data.get("status") or []),
             priority=list(data.get("priority") or []),
+            sla=list(data.get("sla") or []),
             category=data.get("category") or "",
             team=data.get("team") or "",
             tag=(data.get("tag") or "").strip().lower(),

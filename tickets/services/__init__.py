@@ -16,12 +16,14 @@ from tickets.services.lifecycle import (
     ticket_claim,
     ticket_close,
     ticket_escalate,
+    ticket_log_escalation,
     ticket_reopen,
     ticket_resolve,
     ticket_set_tags,
     ticket_transition,
 )
 from tickets.services.messages import ticket_add_note, ticket_customer_reply, ticket_reply
+from tickets.services.sla_summary import ticket_store_sla_summary
 
 __all__ = [
     "ALLOWED_TRANSITIONS",
@@ -38,10 +40,12 @@ __all__ = [
     "ticket_create",
     "ticket_customer_reply",
     "ticket_escalate",
+    "ticket_log_escalation",
     "ticket_reopen",
     "ticket_reply",
     "ticket_resolve",
     "ticket_set_tags",
+    "ticket_store_sla_summary",
     "ticket_transition",
     "validate_uploads",
 ]

@@ -399,8 +399,11 @@ def next_priority(priority: str) -> str:
 
 
 @transaction.atomic
-def ticket_escalate(*, ticket: Ticket, actor=None, reason: str) -> Ticket:
-    """Escalate one level and raise the priority one step (critical stays critical).
+def ticket_escalate(
+    *, ticket: Ticket, actor=None, reason: str, raise_priority: bool = True
+) -> Ticket:
+    """Escalate one level and (unless told not to) raise the priority one step; critical
+    stays critical.
 
     Writes an `escalated` event with the reason and, when the priority moved, a
     `priority_changed` event.
@@ -434,8 +437,24 @@ def ticket_escalate(*, ticket: Ticket, actor=None, reason: str) -> Ticket:
             data={"reason": reason},
         )
     )
-    raised = next_priority(ticket.priority)
+    raised = next_priority(ticket.priority) if raise_priority else ticket.priority
     if raised != ticket.priority:
         _change_priority_locked(ticket, priority=raised, actor=actor, reason="Escalated")
     hooks.schedule_after(ctx)
     return ticket
+
+
+ESCALATION_ACTIVITY = frozenset(
+    {TicketEvent.Kind.ESCALATION_NOTIFIED, TicketEvent.Kind.ESCALATION_ACKNOWLEDGED}
+)
+
+
+@transaction.atomic
+def ticket_log_escalation(*, ticket: Ticket, kind: str, actor=None, data: dict) -> TicketEvent:
+    """Record escalation activity that changes no ticket field (a ladder level that only
+    notified, an acknowledgement), so the timeline explains it. One event, no hooks."""
+    if kind not in ESCALATION_ACTIVITY:
+        raise ValueError(f"{kind!r} is not escalation activity")
+    ensure_agent(actor)
+    ticket = lock_ticket(ticket)
+    return record_event(ticket, kind, actor=actor, data=data)

@@ -18,5 +18,10 @@ urlpatterns = [
     path("tickets/<str:reference>/tags/", desk.ticket_tags, name="ticket_tags"),
     path("tickets/<str:reference>/escalate/", desk.ticket_escalate, name="ticket_escalate"),
     path("tickets/<str:reference>/resolve/", desk.ticket_resolve, name="ticket_resolve"),
+    path(
+        "tickets/<str:reference>/acknowledge/",
+        desk.ticket_acknowledge,
+        name="ticket_acknowledge",
+    ),
     path("attachments/<int:attachment_id>/", desk.attachment_download, name="attachment"),
 ]

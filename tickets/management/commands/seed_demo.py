@@ -23,18 +23,20 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
-from django.db.models import F
 from django.utils import timezone
 from django.utils.text import slugify
 
-from agents.models import AgentProfile, Team
+from agents.models import AgentProfile, OnCallShift, Team
+from sla import hooks as sla_hooks
+from sla.services import sla_replay, sla_sweep
 from tickets import hooks, notifications
+from tickets.hooks import SLA_VERBS
 from tickets.management.commands import _demo_content as content
 from tickets.models import (
     Category,
     Channel,
     Customer,
-    CustomerNotification,
+    Notification,
     Organization,
     Priority,
     Status,
@@ -74,11 +76,12 @@ STATUS_WEIGHTS = {
     Status.CLOSED: 35,
 }
 # How old a ticket in each status may be, in days: recent ones are still open.
+# Open work is recent, as in a team that keeps up: most of it inside its SLA targets.
 MAX_AGE_DAYS = {
-    Status.OPEN: 4,
-    Status.IN_PROGRESS: 12,
+    Status.OPEN: 0.5,
+    Status.IN_PROGRESS: 4,
     Status.WAITING_CUSTOMER: 15,
-    Status.WAITING_INTERNAL: 15,
+    Status.WAITING_INTERNAL: 4,
     Status.RESOLVED: 25,
     Status.CLOSED: HISTORY_DAYS,
 }
@@ -149,6 +152,8 @@ def customer_emails_detached():
     detached = [
         ("create", notifications.on_ticket_created),
         ("reply", notifications.on_agent_replied),
+        # The SLA clocks follow "now"; the seeder rebuilds them from the rewritten history.
+        *((verb, sla_hooks.on_ticket_changed) for verb in SLA_VERBS),
     ]
     for verb, hook in detached:
         hooks.unregister(verb, hook)
@@ -325,6 +330,16 @@ class Seeder:
             self._build(self._spec(index, status))
         self._move_back_in_time()
         self._record_delivered_emails()
+        self._rebuild_sla()
+        self.seed_on_call_rota()
+
+    def _rebuild_sla(self) -> None:
+        """The demo history's SLA: clocks replayed from the rewritten events, then the
+        warnings and breaches of that history recorded without starting escalation ladders
+        (nobody is paged about the past)."""
+        for ticket_id in Ticket.objects.values_list("pk", flat=True):
+            sla_replay(ticket_id=ticket_id)
+        sla_sweep(start_ladders=False)
 
     def _spec(self, index: int, status: str) -> TicketSpec:
         rng = self.rng
@@ -514,31 +529,76 @@ class Seeder:
             model.objects.bulk_update(rows, ["created_at"], batch_size=500)
 
     def _record_delivered_emails(self) -> None:
-        """The emails the demo tickets would have sent (see `customer_emails_detached`)."""
-        notifications_ = [
-            CustomerNotification(
-                ticket=ticket,
-                kind=CustomerNotification.Kind.TICKET_CREATED,
-                recipient=ticket.customer.email,
-                sent_at=ticket.created_at,
-                attempts=1,
+        """The emails the demo tickets would have sent (see `customer_emails_detached`),
+        rendered and keyed exactly as `notifications.notify` would have."""
+        rows = []
+
+        def record(kind: str, ticket: Ticket, message: TicketMessage | None, sent_at) -> None:
+            customer = ticket.customer
+            link = notifications.ticket_link(ticket)
+            context = {"ticket": ticket, "message": message, "customer": customer, "link": link}
+            rendered = notifications.render_notification(kind, context, ticket=ticket, email=True)
+            parts = [ticket] if message is None else [ticket, message]
+            rows.append(
+                Notification(
+                    kind=kind,
+                    channel=Notification.Channel.EMAIL,
+                    recipient_email=customer.email,
+                    ticket=ticket,
+                    message=message,
+                    subject=rendered.subject,
+                    body_text=rendered.text,
+                    body_html=rendered.html,
+                    link=link,
+                    dedupe_key=notifications.build_dedupe_key(
+                        kind=kind,
+                        channel=Notification.Channel.EMAIL,
+                        recipient_key=f"customer:{customer.pk}",
+                        parts=parts,
+                    ),
+                    created_at=sent_at,
+                    sent_at=sent_at,
+                    attempts=1,
+                )
             )
-            for ticket in Ticket.objects.select_related("customer")
-        ]
+
+        for ticket in Ticket.objects.select_related("customer"):
+            record("ticket_created", ticket, None, ticket.created_at)
         replies = TicketMessage.objects.filter(
             author_kind=TicketMessage.AuthorKind.AGENT, is_internal=False
         ).select_related("ticket__customer")
-        notifications_ += [
-            CustomerNotification(
-                ticket=message.ticket,
-                kind=CustomerNotification.Kind.AGENT_REPLIED,
-                message=message,
-                recipient=message.ticket.customer.email,
-                sent_at=message.created_at,
-                attempts=1,
+        for message in replies:
+            record("agent_replied", message.ticket, message, message.created_at)
+        Notification.objects.bulk_create(rows, batch_size=500)
+
+    def seed_on_call_rota(self) -> None:
+        """This week's on-call rota from today, midnight: each team's members take a day in
+        turn for every priority, and the team lead covers high and critical all week."""
+        start = timezone.localtime().replace(hour=0, minute=0, second=0, microsecond=0)
+        shifts = []
+        for slug, team in self.teams.items():
+            lead = self.team_leads[slug]
+            members = [u for u in self.members[slug] if u != lead]
+            for day in range(7):
+                agent = members[day % len(members)]
+                shifts.append(
+                    OnCallShift(
+                        agent=agent.agent_profile,
+                        team=team,
+                        starts_at=start + timedelta(days=day),
+                        ends_at=start + timedelta(days=day + 1),
+                        priorities=[p.value for p in Priority],
+                        note="Daily rota",
+                    )
+                )
+            shifts.append(
+                OnCallShift(
+                    agent=lead.agent_profile,
+                    team=team,
+                    starts_at=start,
+                    ends_at=start + timedelta(days=7),
+                    priorities=[Priority.HIGH.value, Priority.CRITICAL.value],
+                    note="Lead backup for urgent tickets",
+                )
             )
-            for message in replies
-        ]
-        CustomerNotification.objects.bulk_create(notifications_, batch_size=500)
-        # `created_at` is auto_now_add; these were queued and sent at the same moment.
-        CustomerNotification.objects.update(created_at=F("sent_at"))
+        OnCallShift.objects.bulk_create(shifts)

@@ -1,0 +1,381 @@
+"""Escalation ladders: levels that climb after an SLA warning or breach, or the escalate
+button, until an agent acknowledges.
+
+- An SLA alert (recorded once by the sweep) starts the most specific active ladder for its
+  trigger, policy and metric; the unique link to the alert means one ladder run per alert,
+  and while a ladder runs unacknowledged on a ticket, new alerts do not start it again.
+- Each level fires `after_minutes` business minutes (the policy's calendar) after the start.
+  The sweep task checks for due levels every minute; a 0-minute first level fires at once.
+- A level notifies (assignee, team lead, managers, on-call agent), reassigns (a senior agent
+  of the team, the team lead, a manager or the on-call agent, as in seed 001) and raises the
+  priority one step, in any combination. Firing is recorded once per level (a unique step),
+  and writes a ticket event: `escalated` when it reassigns or raises the priority,
+  `escalation_notified` when it only notifies.
+- The escalate button (reason required) fires the next level of the manual ladder at once:
+  level 1 a senior agent, level 2 the team lead, then a manager, each raising the priority.
+  A manual level with `after_minutes` > 0 also fires by itself that long after the first
+  press unless acknowledged; with 0 it waits for the next press.
+- Acknowledging stops every running ladder of the ticket (`escalation_acknowledged` event).
+- A ladder stops by itself when the ticket is resolved or closed.
+"""
+
+import logging
+from datetime import datetime
+
+from django.contrib.auth import get_user_model
+from django.db import IntegrityError, transaction
+from django.db.models import Count, Q
+from django.utils import timezone
+
+from agents.models import AgentProfile
+from agents.permissions import agent_display_name
+from agents.selectors import on_call_agent
+from helpdesk.exceptions import ApplicationError
+from sla.business_time import add_business_minutes
+from sla.models import (
+    EscalationLadder,
+    EscalationLevel,
+    EscalationStep,
+    SlaClock,
+    SlaEvent,
+    TicketEscalation,
+)
+from sla.selectors import schedule_for_policy
+from tickets import notifications
+from tickets.models import OPEN_STATUSES, Status, Ticket, TicketEvent
+from tickets.services import ticket_assign, ticket_escalate, ticket_log_escalation
+
+logger = logging.getLogger(__name__)
+User = get_user_model()
+
+TRIGGER_FOR_ALERT = {
+    SlaEvent.Kind.WARNED: EscalationLadder.Trigger.WARNING,
+    SlaEvent.Kind.BREACHED: EscalationLadder.Trigger.BREACH,
+}
+
+
+def ladder_for(*, trigger: str, policy_id: int | None, metric: str = "") -> EscalationLadder | None:
+    """The most specific active ladder: policy and metric, policy, metric, then any."""
+    candidates = (
+        EscalationLadder.objects.filter(active=True, trigger=trigger)
+        .filter(Q(policy__isnull=True) | Q(policy_id=policy_id))
+        .filter(Q(metric="") | Q(metric=metric))
+        .prefetch_related("levels")
+    )
+    return max(
+        candidates,
+        key=lambda ladder: (ladder.policy_id is not None, ladder.metric != "", -ladder.pk),
+        default=None,
+    )
+
+
+def _levels(ladder: EscalationLadder) -> list[EscalationLevel]:
+    return sorted(ladder.levels.all(), key=lambda level: level.position)
+
+
+def _policy_of(ticket: Ticket):
+    clock = SlaClock.objects.filter(ticket=ticket).select_related("policy__calendar").first()
+    return clock.policy if clock else None
+
+
+def _schedule_next(escalation: TicketEscalation, levels: list[EscalationLevel]) -> None:
+    if escalation.level >= len(levels):
+        escalation.next_fire_at = None
+        return
+    upcoming = levels[escalation.level]
+    if escalation.ladder.trigger == EscalationLadder.Trigger.MANUAL and not upcoming.after_minutes:
+        escalation.next_fire_at = None  # fires on the next press of the button only
+        return
+    schedule = schedule_for_policy(_policy_of(escalation.ticket))
+    escalation.next_fire_at = add_business_minutes(
+        schedule, escalation.started_at, levels[escalation.level].after_minutes
+    )
+
+
+# --- who --------------------------------------------------------------------------------
+
+
+def _available(profiles):
+    return profiles.exclude(status=AgentProfile.Status.OFFLINE).filter(user__is_active=True)
+
+
+def _least_loaded(profiles) -> User | None:
+    profile = (
+        profiles.annotate(
+            open_load=Count(
+                "user__assigned_tickets",
+                filter=Q(user__assigned_tickets__status__in=OPEN_STATUSES),
+            )
+        )
+        .order_by("open_load", "pk")
+        .select_related("user")
+        .first()
+    )
+    return profile.user if profile else None
+
+
+def _managers():
+    return _available(AgentProfile.objects.filter(seniority=AgentProfile.Seniority.MANAGER))
+
+
+def _team_lead(ticket: Ticket):
+    return ticket.team.lead if ticket.team_id and ticket.team.lead_id else None
+
+
+def reassign_target(kind: str, ticket: Ticket, now: datetime):
+    """The agent a level reassigns to, or None when nobody fits."""
+    if kind == EscalationLevel.Reassign.SENIOR:
+        seniors = _available(AgentProfile.objects.filter(seniority=AgentProfile.Seniority.SENIOR))
+        if ticket.team_id:
+            in_team = seniors.filter(teams=ticket.team_id)
+            if in_team.exists():
+                seniors = in_team
+        return _least_loaded(seniors.exclude(user_id=ticket.assignee_id))
+    if kind == EscalationLevel.Reassign.TEAM_LEAD:
+        return _team_lead(ticket)
+    if kind == EscalationLevel.Reassign.MANAGER:
+        return _least_loaded(_managers())
+    if kind == EscalationLevel.Reassign.ON_CALL:
+        return on_call_agent(priority=ticket.priority, at=now, team=ticket.team)
+    return None
+
+
+def _recipients(level: EscalationLevel, ticket: Ticket, now: datetime) -> list:
+    people = []
+    if level.notify_assignee and ticket.assignee_id:
+        people.append(ticket.assignee)
+    if level.notify_team_lead and (lead := _team_lead(ticket)):
+        people.append(lead)
+    if level.notify_manager:
+        people += [profile.user for profile in _managers().select_related("user")]
+    if level.notify_on_call and (
+        on_call := on_call_agent(priority=ticket.priority, at=now, team=ticket.team)
+    ):
+        people.append(on_call)
+    unique = []
+    for person in people:
+        if person not in unique:
+            unique.append(person)
+    return unique
+
+
+# --- firing -----------------------------------------------------------------------------
+
+
+def _fire_level(
+    escalation: TicketEscalation,
+    level: EscalationLevel,
+    now: datetime,
+    *,
+    actor=None,
+    reason: str = "",
+    manual: bool = False,
+) -> EscalationStep | None:
+    try:
+        with transaction.atomic():
+            step = EscalationStep.objects.create(
+                escalation=escalation, position=level.position, fired_at=now
+            )
+    except IntegrityError:
+        return None  # this level already fired (a second delivery of the task)
+    ticket = Ticket.objects.select_related("team__lead", "assignee").get(pk=escalation.ticket_id)
+    label = f"{escalation.ladder.name}, level {level.position}"
+    why = reason or escalation.reason
+    actions: dict = {"ladder": escalation.ladder.name, "level": level.position}
+    if manual or level.escalates:
+        ticket = ticket_escalate(
+            ticket=ticket,
+            actor=actor,
+            reason=f"{label}: {why}" if why else label,
+            raise_priority=manual or level.raise_priority,
+        )
+        actions["escalated"] = True
+    if level.reassign_to:
+        target = reassign_target(level.reassign_to, ticket, now)
+        if target is not None and target.pk != ticket.assignee_id:
+            ticket = ticket_assign(ticket=ticket, assignee=target, actor=actor, via="escalation")
+            actions["reassigned_to"] = agent_display_name(target)
+        elif target is None:
+            actions["reassign_skipped"] = f"nobody available ({level.get_reassign_to_display()})"
+    ticket = Ticket.objects.select_related("team__lead", "assignee").get(pk=ticket.pk)
+    recipients = _recipients(level, ticket, now)
+    if recipients:
+        notifications.notify(
+            kind="escalation",
+            recipients=recipients,
+            ticket=ticket,
+            template="agent_notice",
+            context={
+                "headline": f"Escalation: {ticket.reference} ({label})",
+                "text": _describe(actions, why),
+            },
+            dedupe=[step.pk],
+        )
+        actions["notified"] = [agent_display_name(person) for person in recipients]
+    if not actions.get("escalated"):
+        ticket_log_escalation(
+            ticket=ticket,
+            kind=TicketEvent.Kind.ESCALATION_NOTIFIED,
+            actor=actor,
+            data={**actions, "reason": why},
+        )
+    step.actions = actions
+    step.save(update_fields=["actions"])
+    return step
+
+
+def _describe(actions: dict, reason: str) -> str:
+    parts = [f"{actions['ladder']} reached level {actions['level']}."]
+    if reason:
+        parts.append(f"Why: {reason}.")
+    if actions.get("reassigned_to"):
+        parts.append(f"Reassigned to {actions['reassigned_to']}.")
+    if actions.get("escalated"):
+        parts.append("The ticket was escalated.")
+    return " ".join(parts)
+
+
+def _advance(escalation: TicketEscalation, now: datetime, **kwargs) -> EscalationStep | None:
+    """Fire the escalation's next level (the row is locked by the caller)."""
+    levels = _levels(escalation.ladder)
+    ticket_status = (
+        Ticket.objects.filter(pk=escalation.ticket_id).values_list("status", flat=True).first()
+    )
+    if ticket_status in (Status.RESOLVED, Status.CLOSED, None) or escalation.level >= len(levels):
+        escalation.next_fire_at = None
+        escalation.save(update_fields=["next_fire_at"])
+        return None
+    step = _fire_level(escalation, levels[escalation.level], now, **kwargs)
+    escalation.level += 1
+    _schedule_next(escalation, levels)
+    escalation.save(update_fields=["level", "next_fire_at"])
+    return step
+
+
+def escalation_start_for_alert(*, sla_event_id: int) -> TicketEscalation | None:
+    """Start the ladder for a recorded SLA warning or breach. Idempotent per alert."""
+    event = SlaEvent.objects.select_related("clock").filter(pk=sla_event_id).first()
+    if event is None or event.kind not in TRIGGER_FOR_ALERT:
+        return None
+    ladder = ladder_for(
+        trigger=TRIGGER_FOR_ALERT[event.kind],
+        policy_id=event.clock.policy_id,
+        metric=event.clock.metric,
+    )
+    if ladder is None or not _levels(ladder):
+        return None
+    with transaction.atomic():
+        running = (
+            TicketEscalation.objects.select_for_update()
+            .filter(ticket_id=event.ticket_id, ladder=ladder, acknowledged_at__isnull=True)
+            .exclude(trigger_event=event)
+            .first()
+        )
+        if running is not None:
+            # The same ladder is already climbing on this ticket (say a priority raise
+            # recomputed the target and it breached again): it goes on, no second run.
+            return running
+        escalation, created = TicketEscalation.objects.get_or_create(
+            trigger_event=event,
+            defaults={
+                "ticket_id": event.ticket_id,
+                "ladder": ladder,
+                "started_at": event.at,
+                "reason": f"{event.clock.get_metric_display()} {event.get_kind_display().lower()}",
+            },
+        )
+        if created:
+            _schedule_next(escalation, _levels(ladder))
+            escalation.save(update_fields=["next_fire_at"])
+    escalation_tick(only_ids=[escalation.pk])
+    return escalation
+
+
+@transaction.atomic
+def escalation_escalate_manually(*, ticket: Ticket, actor, reason: str) -> Ticket:
+    """The escalate button: fire the next level of the manual ladder now (or, without a
+    manual ladder or past its last level, a plain escalation: level + 1, priority + 1)."""
+    reason = (reason or "").strip()
+    if not reason:
+        from django.core.exceptions import ValidationError
+
+        raise ValidationError({"reason": "A reason for escalating is required."})
+    ticket = Ticket.objects.select_for_update().get(pk=ticket.pk)
+    if ticket.status in (Status.RESOLVED, Status.CLOSED):
+        raise ApplicationError(
+            f"{ticket.reference} is {ticket.get_status_display().lower()}; reopen it before "
+            "escalating.",
+            code="ticket_resolved",
+        )
+    policy = _policy_of(ticket)
+    ladder = ladder_for(
+        trigger=EscalationLadder.Trigger.MANUAL, policy_id=policy.pk if policy else None
+    )
+    now = timezone.now()
+    escalation = None
+    if ladder is not None:
+        escalation = (
+            TicketEscalation.objects.select_for_update()
+            .filter(ticket=ticket, ladder=ladder, acknowledged_at__isnull=True)
+            .first()
+        )
+        if escalation is None:
+            escalation = TicketEscalation.objects.create(
+                ticket=ticket, ladder=ladder, started_at=now, reason=reason
+            )
+        if escalation.level < len(_levels(ladder)):
+            _advance(escalation, now, actor=actor, reason=reason, manual=True)
+            return Ticket.objects.get(pk=ticket.pk)
+    return ticket_escalate(ticket=ticket, actor=actor, reason=reason)
+
+
+@transaction.atomic
+def escalation_acknowledge(*, ticket: Ticket, actor) -> list[TicketEscalation]:
+    """An agent takes ownership of the escalation: every running ladder stops."""
+    from tickets.services._common import ensure_agent
+
+    ensure_agent(actor, allow_system=False)
+    running = list(
+        TicketEscalation.objects.select_for_update()
+        .filter(ticket=ticket, acknowledged_at__isnull=True)
+        .select_related("ladder")
+    )
+    if not running:
+        return []
+    now = timezone.now()
+    for escalation in running:
+        escalation.acknowledged_at = now
+        escalation.acknowledged_by = actor
+        escalation.next_fire_at = None
+        escalation.save(update_fields=["acknowledged_at", "acknowledged_by", "next_fire_at"])
+    ticket_log_escalation(
+        ticket=ticket,
+        kind=TicketEvent.Kind.ESCALATION_ACKNOWLEDGED,
+        actor=actor,
+        data={"ladders": [e.ladder.name for e in running], "levels": [e.level for e in running]},
+    )
+    return running
+
+
+def escalation_tick(*, now: datetime | None = None, only_ids: list[int] | None = None) -> int:
+    """Fire every level that is due. Each escalation is handled in its own transaction with
+    its row locked (skip_locked), so concurrent ticks never fire a level twice."""
+    now = now or timezone.now()
+    due = TicketEscalation.objects.filter(acknowledged_at__isnull=True, next_fire_at__lte=now)
+    if only_ids is not None:
+        due = due.filter(pk__in=only_ids)
+    fired = 0
+    for escalation_id in list(due.order_by("pk").values_list("pk", flat=True)[:1000]):
+        while True:
+            with transaction.atomic():
+                escalation = (
+                    TicketEscalation.objects.select_for_update(skip_locked=True)
+                    .select_related("ladder", "ticket")
+                    .filter(pk=escalation_id, acknowledged_at__isnull=True, next_fire_at__lte=now)
+                    .first()
+                )
+                if escalation is None:
+                    break
+                if _advance(escalation, now) is not None:
+                    fired += 1
+    return fired

@@ -1,0 +1,142 @@
+"""The daily SLA report (seed 000): every morning at 09:00 in each team's time zone.
+
+It covers the 24 hours up to 09:00 that day: tickets resolved, tickets that breached an SLA
+target, tickets at risk right now, and compliance per priority (targets met on time out of
+the targets that finished in the period). The job runs every 15 minutes and makes each
+team's report once per local date (a unique constraint), so a worker that was down at 09:00
+catches up later that morning, and a second run adds nothing.
+"""
+
+from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import Count, F, Q
+from django.urls import reverse
+from django.utils import timezone
+
+from agents.models import Team
+from sla.models import DailySlaReport, Metric, SlaClock, SlaEvent
+from tickets import notifications
+from tickets.models import OPEN_STATUSES, PRIORITY_ORDER, SlaState, Ticket
+
+REPORT_HOUR = 9
+AT_RISK_LISTED = 20
+
+
+def team_timezone(team: Team) -> ZoneInfo:
+    if team.calendar_id:
+        return ZoneInfo(team.calendar.timezone)
+    return ZoneInfo(settings.TIME_ZONE)
+
+
+def report_period(team: Team, date) -> tuple[datetime, datetime]:
+    """09:00 the day before to 09:00 on `date`, local time (23 or 25 hours across DST)."""
+    tz = team_timezone(team)
+    end = datetime.combine(date, time(REPORT_HOUR), tzinfo=tz)
+    start = datetime.combine(date - timedelta(days=1), time(REPORT_HOUR), tzinfo=tz)
+    return start, end
+
+
+def build_report_data(*, team: Team, start: datetime, end: datetime) -> dict:
+    tickets = Ticket.objects.filter(team=team)
+    breached = (
+        SlaEvent.objects.filter(
+            ticket__team=team, kind=SlaEvent.Kind.BREACHED, at__gte=start, at__lt=end
+        )
+        .values("ticket__reference", "ticket__subject", "clock__metric")
+        .order_by("at")
+    )
+    at_risk = tickets.filter(
+        status__in=OPEN_STATUSES, sla_state__in=[SlaState.AT_RISK, SlaState.BREACHED]
+    ).order_by("sla_due_at", "id")
+    finished = (
+        SlaClock.objects.filter(ticket__team=team, met_at__gte=start, met_at__lt=end)
+        .values("ticket__priority")
+        .annotate(
+            total=Count("id"),
+            on_time=Count(
+                "id",
+                filter=Q(breached=False)
+                & (Q(deadline__isnull=True) | Q(met_at__lte=F("deadline"))),
+            ),
+        )
+    )
+    by_priority = {row["ticket__priority"]: row for row in finished}
+    compliance = []
+    for priority in reversed(PRIORITY_ORDER):
+        row = by_priority.get(priority, {"total": 0, "on_time": 0})
+        percent = round(100 * row["on_time"] / row["total"], 1) if row["total"] else None
+        compliance.append(
+            {
+                "priority": str(priority),
+                "total": row["total"],
+                "on_time": row["on_time"],
+                "percent": percent,
+            }
+        )
+    breached_rows = list(breached)
+    return {
+        "resolved": tickets.filter(resolved_at__gte=start, resolved_at__lt=end).count(),
+        "breached_tickets": len({row["ticket__reference"] for row in breached_rows}),
+        "breaches": [
+            {
+                "reference": row["ticket__reference"],
+                "subject": row["ticket__subject"],
+                "metric": Metric(row["clock__metric"]).label,
+            }
+            for row in breached_rows[:50]
+        ],
+        "at_risk_count": at_risk.count(),
+        "at_risk": [
+            {
+                "reference": t.reference,
+                "subject": t.subject,
+                "state": t.sla_state,
+                "state_label": SlaState(t.sla_state).label,
+                "due_at": t.sla_due_at.isoformat() if t.sla_due_at else None,
+            }
+            for t in at_risk[:AT_RISK_LISTED]
+        ],
+        "compliance": compliance,
+    }
+
+
+def sla_daily_report_create(*, team: Team, date) -> DailySlaReport | None:
+    """Build, store and send one team's report for a local date; None if it exists already."""
+    start, end = report_period(team, date)
+    data = build_report_data(team=team, start=start, end=end)
+    try:
+        with transaction.atomic():
+            report = DailySlaReport.objects.create(
+                team=team, date=date, period_start=start, period_end=end, data=data
+            )
+            if team.lead_id:
+                notifications.notify(
+                    kind="daily_report",
+                    recipients=[team.lead],
+                    template="sla_daily_report",
+                    context={"report": report, "team": team, "data": data},
+                    dedupe=[report],
+                    link=reverse("sla:report", args=[report.pk]),
+                )
+    except IntegrityError:
+        return None
+    return report
+
+
+def sla_daily_reports_run(*, now: datetime | None = None) -> list[DailySlaReport]:
+    """Make every team's report that is due (local time past 09:00, none for today yet)."""
+    now = now or timezone.now()
+    made = []
+    for team in Team.objects.select_related("calendar", "lead"):
+        local = now.astimezone(team_timezone(team))
+        if local.hour < REPORT_HOUR:
+            continue
+        if DailySlaReport.objects.filter(team=team, date=local.date()).exists():
+            continue
+        report = sla_daily_report_create(team=team, date=local.date())
+        if report is not None:
+            made.append(report)
+    return made

@@ -1,0 +1,104 @@
+"""The 09:00 daily SLA report per team time zone: content, once per day, email, desk pages."""
+
+from datetime import UTC, datetime, time
+
+import pytest
+import time_machine
+
+from sla.models import BusinessCalendar, DailySlaReport, WorkingPeriod
+from sla.services import sla_sweep
+from sla.services.reports import sla_daily_reports_run
+from sla.tasks import daily_reports
+from tests.factories import AgentFactory, CustomerFactory, TeamFactory
+from tickets.models import Notification
+from tickets.services import (
+    ticket_change_team,
+    ticket_create,
+    ticket_reply,
+    ticket_resolve,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def tokyo_team():
+    calendar = BusinessCalendar.objects.create(name="Tokyo", timezone="Asia/Tokyo")
+    WorkingPeriod.objects.create(calendar=calendar, weekday=0, start=time(9), end=time(18))
+    lead = AgentFactory(agent_profile__seniority="team_lead")
+    return TeamFactory(name="APAC", lead=lead, calendar=calendar)
+
+
+def file_for(team, capture, *, priority="critical", at):
+    with time_machine.travel(at, tick=False), capture(execute=True):
+        ticket = ticket_create(
+            customer=CustomerFactory(plan_tier="enterprise"),
+            subject="Down",
+            body="B",
+            priority=priority,
+        )
+        ticket_change_team(ticket=ticket, team=team)
+    return ticket
+
+
+def test_report_is_made_at_nine_local_time_once(
+    tokyo_team, django_capture_on_commit_callbacks, mailoutbox
+):
+    agent = AgentFactory()
+    # Tokyo is UTC+9: 09:00 local on 3 March is 00:00 UTC.
+    resolved = file_for(
+        tokyo_team, django_capture_on_commit_callbacks, at=datetime(2026, 3, 2, 1, 0, tzinfo=UTC)
+    )
+    with (
+        django_capture_on_commit_callbacks(execute=True),
+        time_machine.travel(datetime(2026, 3, 2, 1, 10, tzinfo=UTC), tick=False),
+    ):
+        ticket_reply(ticket=resolved, actor=agent, body="Fixed")
+        ticket_resolve(ticket=resolved, actor=agent, resolution="Done")
+    late = file_for(
+        tokyo_team, django_capture_on_commit_callbacks, at=datetime(2026, 3, 2, 5, 0, tzinfo=UTC)
+    )
+    sla_sweep(now=datetime(2026, 3, 2, 6, 0, tzinfo=UTC), start_ladders=False)
+
+    assert sla_daily_reports_run(now=datetime(2026, 3, 2, 23, 59, tzinfo=UTC)) == []  # 08:59
+    mailoutbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        reports = sla_daily_reports_run(now=datetime(2026, 3, 3, 0, 5, tzinfo=UTC))
+    assert len(reports) == 1
+    report = reports[0]
+    assert str(report.date) == "2026-03-03"
+    assert report.period_start == datetime(2026, 3, 2, 0, 0, tzinfo=UTC)
+    assert report.data["resolved"] == 1
+    assert report.data["breached_tickets"] == 1
+    assert report.data["breaches"][0]["reference"] == late.reference
+    critical = next(row for row in report.data["compliance"] if row["priority"] == "critical")
+    # The resolved ticket met both targets on time; the late one has met nothing yet.
+    assert (critical["on_time"], critical["total"]) == (2, 2)
+    assert [m.to for m in mailoutbox] == [[tokyo_team.lead.email]]
+    assert "SLA report" in mailoutbox[0].subject
+    assert Notification.objects.filter(kind="daily_report", channel="desk").count() == 1
+
+    # Later runs the same day add nothing.
+    assert sla_daily_reports_run(now=datetime(2026, 3, 3, 3, 0, tzinfo=UTC)) == []
+    assert DailySlaReport.objects.count() == 1
+
+
+def test_daily_report_task_runs_for_every_team(tokyo_team):
+    TeamFactory(name="No calendar")  # falls back to the site time zone (UTC)
+    with time_machine.travel(datetime(2026, 3, 3, 9, 30, tzinfo=UTC), tick=False):
+        assert daily_reports() == 2
+        assert daily_reports() == 0
+
+
+def test_reports_pages_are_for_leads(client, tokyo_team):
+    sla_daily_reports_run(now=datetime(2026, 3, 3, 1, 0, tzinfo=UTC))
+    report = DailySlaReport.objects.get()
+    client.force_login(tokyo_team.lead)
+    listing = client.get("/desk/sla/reports/")
+    assert listing.status_code == 200 and "APAC" in listing.content.decode()
+    detail = client.get(f"/desk/sla/reports/{report.pk}/")
+    assert detail.status_code == 200 and "Compliance per priority" in detail.content.decode()
+    client.force_login(AgentFactory())
+    assert client.get("/desk/sla/reports/").status_code == 403
+    client.logout()
+    assert client.get("/desk/sla/reports/").status_code == 302
