@@ -173,7 +173,7 @@ def _meet(clock: SlaClock, at: datetime, reason: str) -> None:
 
 def _open_clocks(ticket_id: int) -> list[SlaClock]:
     return list(
-        SlaClock.objects.select_for_update()
+        SlaClock.objects.select_for_update(of=("self",))
         .filter(ticket_id=ticket_id)
         .exclude(status=SlaClock.Status.STOPPED)
         .select_related("policy", "policy__calendar")
@@ -185,7 +185,7 @@ def _on_status_change(ticket: Ticket, event: TicketEvent, cache: dict) -> None:
     if before == Status.RESOLVED and after == Status.IN_PROGRESS:
         # Reopened: the resolution clock continues from where resolve stopped it.
         clock = (
-            SlaClock.objects.select_for_update()
+            SlaClock.objects.select_for_update(of=("self",))
             .filter(ticket=ticket, metric=Metric.RESOLUTION, status=SlaClock.Status.STOPPED)
             .select_related("policy")
             .order_by("-cycle")

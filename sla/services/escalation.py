@@ -336,7 +336,7 @@ def escalation_acknowledge(*, ticket: Ticket, actor) -> list[TicketEscalation]:
 
     ensure_agent(actor, allow_system=False)
     running = list(
-        TicketEscalation.objects.select_for_update()
+        TicketEscalation.objects.select_for_update(of=("self",))
         .filter(ticket=ticket, acknowledged_at__isnull=True)
         .select_related("ladder")
     )
@@ -369,7 +369,7 @@ def escalation_tick(*, now: datetime | None = None, only_ids: list[int] | None =
         while True:
             with transaction.atomic():
                 escalation = (
-                    TicketEscalation.objects.select_for_update(skip_locked=True)
+                    TicketEscalation.objects.select_for_update(skip_locked=True, of=("self",))
                     .select_related("ladder", "ticket")
                     .filter(pk=escalation_id, acknowledged_at__isnull=True, next_fire_at__lte=now)
                     .first()

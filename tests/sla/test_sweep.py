@@ -4,6 +4,7 @@ import threading
 from datetime import timedelta
 
 import pytest
+import time_machine
 from django.db import connection, connections
 from django.utils import timezone
 from django_q.models import Schedule
@@ -16,17 +17,19 @@ from tickets.services import ticket_create
 
 
 def file_overdue_tickets(count):
-    """Tickets whose first-response clock crossed both thresholds an hour ago."""
-    tickets = []
-    for _ in range(count):
-        ticket = ticket_create(
-            customer=CustomerFactory(plan_tier="enterprise"),
-            subject="S",
-            body="B",
-            priority="critical",
-        )
-        sla_start(ticket=ticket, at=timezone.now() - timedelta(hours=1))
-        tickets.append(ticket)
+    """Tickets filed an hour ago: their first-response clock (15 min) crossed both thresholds."""
+    with time_machine.travel(timezone.now() - timedelta(hours=1), tick=False):
+        tickets = [
+            ticket_create(
+                customer=CustomerFactory(plan_tier="enterprise"),
+                subject="S",
+                body="B",
+                priority="critical",
+            )
+            for _ in range(count)
+        ]
+        for ticket in tickets:
+            sla_start(ticket=ticket)  # no-op where the after-commit hook already started it
     return tickets
 
 
