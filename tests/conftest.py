@@ -19,6 +19,21 @@ def _fast_password_hashing():
 
 
 @pytest.fixture(autouse=True)
+def _default_data_after_flush(request):
+    """A transactional test starts from a database flushed by the previous one, which also
+    removed the data migrations installed (the default SLA policy and ladders): put it back."""
+    marker = request.node.get_closest_marker("django_db")
+    if not (marker and marker.kwargs.get("transaction")):
+        return
+    request.getfixturevalue("transactional_db")
+    from sla.defaults import install_default_ladders, install_default_policy
+    from sla.models import EscalationLadder, EscalationLevel, SlaPolicy, SlaTarget
+
+    install_default_policy(SlaPolicy, SlaTarget)
+    install_default_ladders(EscalationLadder, EscalationLevel)
+
+
+@pytest.fixture(autouse=True)
 def _tasks_run_synchronously(monkeypatch):
     """django-q2 tasks run inline in tests (the real worker is exercised separately)."""
     monkeypatch.setattr(Conf, "SYNC", True)

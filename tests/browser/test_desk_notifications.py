@@ -9,7 +9,10 @@ from playwright.sync_api import expect
 from tests.factories import AgentFactory, TicketFactory
 from tickets.notifications import notify
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.django_db(transaction=True),
+]
 
 
 def escalate(ticket, agent, level: int) -> None:
@@ -39,6 +42,7 @@ def test_the_bell_counts_refreshes_and_follows_marking_read(live_server, page, c
     # A new notification arrives; the bell picks it up on its next poll (triggered here by
     # the same event the list sends, instead of waiting 30 seconds).
     escalate(ticket, agent, 2)
+    page.wait_for_function("typeof window.htmx !== 'undefined'")
     page.evaluate("htmx.trigger(document.body, 'notifications-changed')")
     expect(bell.locator(".bell-count")).to_have_text("2")
 

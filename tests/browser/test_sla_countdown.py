@@ -7,25 +7,16 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from sla.default_targets import default_target_rows
-from sla.models import SlaPolicy, SlaTarget
 from tests.factories import AgentFactory, CustomerFactory
 from tickets import services
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-def ensure_default_policy() -> None:
-    """Transactional tests start from a flushed database: reinstall the default matrix."""
-    policy, _ = SlaPolicy.objects.get_or_create(name="Default")
-    if not policy.targets.exists():
-        SlaTarget.objects.bulk_create(
-            SlaTarget(policy=policy, **row) for row in default_target_rows()
-        )
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.django_db(transaction=True),
+]
 
 
 def test_agent_sees_the_sla_countdown_and_the_clock_pause(live_server, page, console_errors):
-    ensure_default_policy()
     agent = AgentFactory(username="sam", agent_profile__display_name="Sam Agent")
     customer = CustomerFactory(name="Grace Hopper", plan_tier="enterprise")
     # Enterprise, high: first response within 1 h, resolution within 8 h, round the clock.

@@ -10,7 +10,10 @@ from playwright.sync_api import expect
 from tests.factories import AgentFactory
 from tickets.models import Ticket
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.django_db(transaction=True),
+]
 
 
 def watch_console(page, errors):

@@ -10,8 +10,7 @@ from django.urls import reverse
 
 from sla import selectors as sla_selectors
 from sla import services as sla_services
-from sla.default_targets import default_target_rows
-from sla.models import BusinessCalendar, SlaPolicy, SlaTarget, WorkingPeriod
+from sla.models import BusinessCalendar, SlaPolicy, WorkingPeriod
 from sla.services import sla_sweep
 from sla.templatetags.sla_tags import countdown_text, sla_badge, sla_duration
 from tests.factories import AgentFactory, CustomerFactory, TicketFactory
@@ -410,21 +409,11 @@ def test_ticket_without_sla_says_so(agent_client, ticket):
 # ---------------------------------------------------------------------------------------------
 
 
-def _ensure_default_policy() -> None:
-    """Transactional tests start from a flushed database: reinstall the default matrix."""
-    policy, created = SlaPolicy.objects.get_or_create(name="Default")
-    if created or not policy.targets.exists():
-        SlaTarget.objects.bulk_create(
-            SlaTarget(policy=policy, **row) for row in default_target_rows()
-        )
-
-
 @pytest.mark.django_db(transaction=True)
 def test_action_response_carries_the_sla_card_after_the_engine_ran(client, clock_at):
     """No test wrapper around the transaction here: the verb commits, its after-commit hook
     moves the clocks, and only then does the view re-render the ticket's regions."""
     clock_at(T0)
-    _ensure_default_policy()
     agent = AgentFactory()
     client.force_login(agent)
     ticket = TicketFactory(customer=CustomerFactory(plan_tier="enterprise"), priority="high")

@@ -10,7 +10,10 @@ from tests.factories import AgentFactory, CustomerFactory, TicketFactory
 from tickets.models import Ticket, TicketEvent
 from tickets.services import ticket_claim
 
-pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+pytestmark = [
+    pytest.mark.postgres,
+    pytest.mark.django_db(transaction=True),
+]
 
 
 @pytest.fixture(autouse=True)
