@@ -23,12 +23,13 @@ import logging
 from datetime import datetime
 
 from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Count, Q
 from django.utils import timezone
 
 from agents.models import AgentProfile
-from agents.permissions import agent_display_name
+from agents.permissions import agent_display_name, is_agent
 from agents.selectors import on_call_agent
 from helpdesk.exceptions import ApplicationError
 from sla.business_time import add_business_minutes
@@ -297,8 +298,6 @@ def escalation_escalate_manually(*, ticket: Ticket, actor, reason: str) -> Ticke
     manual ladder or past its last level, a plain escalation: level + 1, priority + 1)."""
     reason = (reason or "").strip()
     if not reason:
-        from django.core.exceptions import ValidationError
-
         raise ValidationError({"reason": "A reason for escalating is required."})
     ticket = Ticket.objects.select_for_update().get(pk=ticket.pk)
     if ticket.status in (Status.RESOLVED, Status.CLOSED):
@@ -332,9 +331,8 @@ def escalation_escalate_manually(*, ticket: Ticket, actor, reason: str) -> Ticke
 @transaction.atomic
 def escalation_acknowledge(*, ticket: Ticket, actor) -> list[TicketEscalation]:
     """An agent takes ownership of the escalation: every running ladder stops."""
-    from tickets.services._common import ensure_agent
-
-    ensure_agent(actor, allow_system=False)
+    if not is_agent(actor):
+        raise ApplicationError("Only agents can acknowledge an escalation.", code="not_agent")
     running = list(
         TicketEscalation.objects.select_for_update(of=("self",))
         .filter(ticket=ticket, acknowledged_at__isnull=True)
