@@ -3,7 +3,6 @@
 from datetime import UTC, datetime, time, timedelta
 
 import pytest
-import time_machine
 
 from sla.models import (
     BusinessCalendar,
@@ -30,33 +29,6 @@ from tickets.services import (
 pytestmark = pytest.mark.django_db
 
 T0 = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)  # a Monday
-
-
-@pytest.fixture
-def on_commit(django_capture_on_commit_callbacks):
-    """Run after-commit hooks (the SLA engine) as the real request would."""
-
-    def run(fn, **kwargs):
-        with django_capture_on_commit_callbacks(execute=True):
-            return fn(**kwargs)
-
-    return run
-
-
-@pytest.fixture
-def clock_at():
-    travellers = []
-
-    def go(moment):
-        if travellers:
-            travellers.pop().stop()
-        traveller = time_machine.travel(moment, tick=False)
-        traveller.start()
-        travellers.append(traveller)
-
-    yield go
-    for traveller in travellers:
-        traveller.stop()
 
 
 def clock(ticket, metric, cycle=1):

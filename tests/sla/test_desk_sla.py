@@ -5,7 +5,6 @@ import re
 from datetime import UTC, datetime, time, timedelta
 
 import pytest
-import time_machine
 from django.urls import reverse
 
 from sla import selectors as sla_selectors
@@ -26,33 +25,6 @@ T0 = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)  # a Monday
 def agent_client(client, agent):
     client.force_login(agent)
     return client
-
-
-@pytest.fixture
-def on_commit(django_capture_on_commit_callbacks):
-    """Run after-commit hooks (the SLA engine) as a real request does."""
-
-    def run(fn, **kwargs):
-        with django_capture_on_commit_callbacks(execute=True):
-            return fn(**kwargs)
-
-    return run
-
-
-@pytest.fixture
-def clock_at():
-    travellers = []
-
-    def go(moment):
-        if travellers:
-            travellers.pop().stop()
-        traveller = time_machine.travel(moment, tick=False)
-        traveller.start()
-        travellers.append(traveller)
-
-    yield go
-    for traveller in travellers:
-        traveller.stop()
 
 
 def file(on_commit, *, tier="enterprise", priority="critical", **kwargs) -> Ticket:
