@@ -16,7 +16,8 @@ User = get_user_model()
 
 @admin.register(Team)
 class TeamAdmin(admin.ModelAdmin):
-    list_display = ["name", "slug", "lead", "member_count"]
+    list_display = ["name", "slug", "lead", "assignment_strategy", "member_count"]
+    list_filter = ["assignment_strategy"]
     list_select_related = ["lead"]
     search_fields = ["name", "slug"]
     prepopulated_fields = {"slug": ["name"]}
@@ -33,12 +34,39 @@ class TeamAdmin(admin.ModelAdmin):
 
 @admin.register(AgentProfile)
 class AgentProfileAdmin(admin.ModelAdmin):
-    list_display = ["display_name", "user", "seniority", "status", "team_names"]
+    list_display = [
+        "display_name",
+        "user",
+        "seniority",
+        "status",
+        "expertise",
+        "capacity",
+        "team_names",
+    ]
     list_filter = ["seniority", "status", "teams"]
     list_select_related = ["user"]
     search_fields = ["display_name", "user__username", "user__email"]
     autocomplete_fields = ["user"]
-    filter_horizontal = ["teams"]
+    filter_horizontal = ["teams", "skills"]
+    fieldsets = [
+        (None, {"fields": ["user", "display_name", "seniority", "status", "teams"]}),
+        (
+            "Routing",
+            {
+                "fields": [
+                    "skills",
+                    "languages",
+                    "expertise",
+                    "capacity",
+                    "timezone",
+                    "work_starts",
+                    "work_ends",
+                ],
+                "description": "Skill-scored routing weighs skills, languages, expertise, load "
+                "and working hours (Monday to Friday); capacity caps open tickets.",
+            },
+        ),
+    ]
 
     def get_queryset(self, request):
         return super().get_queryset(request).prefetch_related("teams")
@@ -53,7 +81,7 @@ class AgentProfileInline(admin.StackedInline):
     can_delete = True
     extra = 0
     max_num = 1
-    filter_horizontal = ["teams"]
+    filter_horizontal = ["teams", "skills"]
     verbose_name_plural = "agent profile (makes this user an agent)"
 
 

@@ -1,7 +1,20 @@
+import zoneinfo
+from datetime import datetime, time
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
+
+
+class AssignmentStrategy(models.TextChoices):
+    """How a team's new and waiting tickets find an agent (`agents.routing`)."""
+
+    SKILL_SCORED = "skill_scored", "Skill score"
+    ROUND_ROBIN = "round_robin", "Round robin"
+    LEAST_BUSY = "least_busy", "Least busy"
+    MANUAL = "manual", "Manual"
 
 
 class Team(models.Model):
@@ -27,6 +40,22 @@ class Team(models.Model):
         on_delete=models.SET_NULL,
         related_name="teams",
         help_text="The team's working calendar; its time zone sets the 09:00 daily SLA report.",
+    )
+    assignment_strategy = models.CharField(
+        max_length=20,
+        choices=AssignmentStrategy.choices,
+        default=AssignmentStrategy.SKILL_SCORED,
+        help_text="How new tickets of this team are given to its agents. Manual: nobody is "
+        "picked, agents claim from the queue.",
+    )
+    # The round-robin turn: routing locks the team row, so concurrent tickets take turns.
+    last_assigned_agent = models.ForeignKey(
+        "AgentProfile",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        editable=False,
     )
 
     class Meta:
@@ -57,9 +86,38 @@ class AgentProfile(models.Model):
     seniority = models.CharField(max_length=20, choices=Seniority.choices, default=Seniority.AGENT)
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.AVAILABLE)
     teams = models.ManyToManyField(Team, blank=True, related_name="members")
+    skills = models.ManyToManyField(
+        "tickets.Category",
+        blank=True,
+        related_name="skilled_agents",
+        help_text="Ticket categories this agent knows well (skill-scored routing: +30).",
+    )
+    languages = models.JSONField(
+        default=list,
+        blank=True,
+        help_text='Language codes the agent answers in, e.g. ["en", "de"].',
+    )
+    timezone = models.CharField(max_length=64, default="UTC", help_text="e.g. Europe/Berlin")
+    work_starts = models.TimeField(default=time(9), help_text="Monday to Friday, local time.")
+    work_ends = models.TimeField(default=time(17), help_text="Monday to Friday, local time.")
+    expertise = models.PositiveSmallIntegerField(
+        default=1,
+        validators=[MinValueValidator(1), MaxValueValidator(5)],
+        help_text="1 (new) to 5 (expert).",
+    )
+    capacity = models.PositiveIntegerField(
+        default=20, help_text="Most open tickets routing gives this agent."
+    )
 
     class Meta:
         ordering = ["display_name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(expertise__gte=1, expertise__lte=5),
+                name="agent_expertise_1_to_5",
+                violation_error_message="Expertise is a level from 1 to 5.",
+            )
+        ]
 
     def __str__(self) -> str:
         return self.display_name
@@ -67,6 +125,31 @@ class AgentProfile(models.Model):
     @property
     def is_lead(self) -> bool:
         return self.seniority in {self.Seniority.TEAM_LEAD, self.Seniority.MANAGER}
+
+    def clean(self) -> None:
+        try:
+            zoneinfo.ZoneInfo(self.timezone)
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+            raise ValidationError({"timezone": f"Unknown time zone {self.timezone!r}."}) from None
+        values = self.languages
+        if not isinstance(values, list) or not all(isinstance(v, str) for v in values):
+            raise ValidationError({"languages": 'Give a list of language codes, e.g. ["en"].'})
+        self.languages = sorted({v.strip().lower() for v in values if v.strip()})
+
+    def in_working_hours(self, at: datetime) -> bool:
+        """Monday to Friday between `work_starts` and `work_ends` in the agent's time zone
+        (a shift past midnight, e.g. 22:00–06:00, counts from the start day)."""
+        try:
+            tz = zoneinfo.ZoneInfo(self.timezone)
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+            tz = zoneinfo.ZoneInfo("UTC")
+        local = at.astimezone(tz)
+        now, start, end = local.time(), self.work_starts, self.work_ends
+        if start <= end:
+            return local.weekday() < 5 and start <= now < end
+        if now >= start:
+            return local.weekday() < 5
+        return (local.weekday() - 1) % 7 < 5 and now < end
 
 
 class OnCallShift(models.Model):

@@ -1,10 +1,12 @@
-"""Desk notifications: the bell in the top bar, the list page, and marking them read.
+"""Desk notifications: the bell in the top bar, the list page, and marking them read; and the
+agent's own status control next to the bell.
 
 Agents only, like the rest of the desk (`agent_required`). An agent sees and changes only
-their own notifications: anyone else's is a 404.
+their own notifications (anyone else's is a 404) and only their own status.
 """
 
 from django.conf import settings
+from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
@@ -14,15 +16,18 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import trigger_client_event
 
+from agents.forms import AgentStatusForm
 from agents.selectors import (
     desk_notification_for_agent,
     desk_notifications_for_agent,
     unread_desk_notification_count,
 )
+from agents.services import agent_set_status
 from tickets.notifications import notification_mark_read, notifications_mark_all_read
 from tickets.views.desk import HtmxHttpRequest, agent_required
 
 CHANGED_EVENT = "notifications-changed"
+STATUS_CHANGED_EVENT = "agent-status-changed"
 
 
 def _list_context(request: HtmxHttpRequest, page_number) -> dict:
@@ -87,3 +92,29 @@ def notification_read(request: HtmxHttpRequest, notification_id: int) -> HttpRes
 def notifications_read_all(request: HtmxHttpRequest) -> HttpResponse:
     notifications_mark_all_read(user=request.user)
     return _after_change(request)
+
+
+@agent_required
+@require_POST
+def agent_status(request: HtmxHttpRequest) -> HttpResponse:
+    """Set the requesting agent's own status (available, away, offline). There is no agent
+    parameter: nobody sets someone else's status here. HTMX gets the control back."""
+    profile = getattr(request.user, "agent_profile", None)
+    if profile is None:
+        raise PermissionDenied("Only agents with a profile have a status.")
+    form = AgentStatusForm(request.POST)
+    if not form.is_valid():
+        return render(request, "agents/_status.html", {"status_error": True}, status=400)
+    changed = agent_set_status(
+        agent=profile, status=form.cleaned_data["agent_status"], actor=request.user
+    )
+    profile.status = changed.status  # the control renders from the request's profile
+    back = request.POST.get("next", "")
+    if request.htmx:
+        response = render(request, "agents/_status.html", {"next": back})
+        return trigger_client_event(response, STATUS_CHANGED_EVENT)
+    if url_has_allowed_host_and_scheme(
+        back, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return redirect(back)
+    return redirect("desk:queue")

@@ -38,4 +38,31 @@ SCHEDULES: list[dict] = [
         "schedule_type": "I",
         "minutes": 15,
     },
+    {
+        # Every hour: time-based automation rules ("waiting on customer for 3 days → remind",
+        # "resolved for 7 days → close"). Their conditions count in hours, so hourly is as
+        # fine as they can be; each rule fires once per ticket and status entry.
+        "name": "helpdesk:automation-time-rules",
+        "func": "tickets.tasks.run_time_rules",
+        "schedule_type": "H",
+    },
+    {
+        # Every minute: outbound webhook retries back off 1, 5, 30, 120 and 600 minutes, so
+        # the sweep must look at least that often. It queues deliveries whose next attempt is
+        # due, and also picks up a first attempt whose task was lost; each delivery is claimed
+        # under a row lock, so queueing one twice posts it once.
+        "name": "helpdesk:retry-webhooks",
+        "func": "helpdesk.tasks.retry_due_webhooks",
+        "schedule_type": "I",
+        "minutes": 1,
+    },
+    {
+        # Every 5 minutes: hand waiting tickets (a team, no assignee) to agents with room,
+        # nearest SLA deadline first. Status changes and freed capacity queue the same job at
+        # once; this catches what they miss (a lost task, capacity freed by an admin edit).
+        "name": "helpdesk:assign-waiting-tickets",
+        "func": "agents.tasks.assign_waiting_tickets",
+        "schedule_type": "I",
+        "minutes": 5,
+    },
 ]

@@ -7,17 +7,23 @@ The audit trail (`TicketEvent`) is read-only altogether.
 """
 
 from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
 from django.db.models import Count
+from django.forms.models import BaseInlineFormSet
 from django.utils.text import Truncator
 from django_q.tasks import async_task
 
 from helpdesk.markdown import render_markdown
+from tickets.automation.conditions import validate_rule_conditions
 from tickets.models import (
     Attachment,
     Category,
     Customer,
     Notification,
     Organization,
+    Rule,
+    RuleAction,
+    RuleCondition,
     Tag,
     Ticket,
     TicketEvent,
@@ -330,3 +336,63 @@ class NotificationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         for notification_id in pending:
             async_task("tickets.tasks.deliver_notification", notification_id)
         self.message_user(request, f"Queued {len(pending)} notification(s).", messages.SUCCESS)
+
+
+# ---------------------------------------------------------------------------------------------
+# Automation rules
+# ---------------------------------------------------------------------------------------------
+
+
+class RuleConditionFormSet(BaseInlineFormSet):
+    """Checks the rule as a whole: a time-based rule needs a time-in-status condition."""
+
+    def clean(self):
+        super().clean()
+        if any(self.errors):
+            return
+        pairs = [
+            (form.cleaned_data["field"], form.cleaned_data["operator"])
+            for form in self.forms
+            if form.cleaned_data and not form.cleaned_data.get("DELETE")
+        ]
+        validate_rule_conditions(
+            trigger=self.instance.trigger, match=self.instance.match, conditions=pairs
+        )
+
+
+class RuleActionFormSet(BaseInlineFormSet):
+    def clean(self):
+        super().clean()
+        if any(self.errors):
+            return
+        if not any(
+            form.cleaned_data and not form.cleaned_data.get("DELETE") for form in self.forms
+        ):
+            raise ValidationError("A rule needs at least one action.")
+
+
+class RuleConditionInline(admin.TabularInline):
+    model = RuleCondition
+    formset = RuleConditionFormSet
+    extra = 1
+
+
+class RuleActionInline(admin.TabularInline):
+    model = RuleAction
+    formset = RuleActionFormSet
+    extra = 1
+    fields = ["position", "kind", "value"]
+
+
+@admin.register(Rule)
+class RuleAdmin(admin.ModelAdmin):
+    """Rules are data: each condition and action is validated when saved (see
+    docs/automation.md); what a rule did is in the ticket's `rule_fired` events."""
+
+    list_display = ["name", "trigger", "match", "position", "stop_processing", "active"]
+    list_editable = ["position", "active"]
+    list_filter = ["trigger", "active"]
+    search_fields = ["name", "description"]
+    ordering = ["trigger", "position", "id"]
+    inlines = [RuleConditionInline, RuleActionInline]
+    readonly_fields = ["created_at", "updated_at"]

@@ -109,8 +109,11 @@ def _guarded(hook: Hook, ctx: HookContext) -> Callable[[], None]:
 
 def install_default_hooks() -> None:
     """Every hook the product installs, in one list. Called once from TicketsConfig.ready()."""
+    from agents import routing
+    from helpdesk import webhooks
     from sla import hooks as sla_hooks
     from tickets import notifications
+    from tickets.automation import engine as rules
 
     # The SLA clock follows every verb whose events can start, pause, resume, meet or
     # recompute it. It runs first so later hooks see the stored SLA state.
@@ -118,3 +121,16 @@ def install_default_hooks() -> None:
         register_after(verb, sla_hooks.on_ticket_changed)
     register_after("create", notifications.on_ticket_created)
     register_after("reply", notifications.on_agent_replied)
+    # Outbound webhooks (helpdesk.webhooks): created, assigned, escalated, resolved, and
+    # public messages. Internal notes are never sent.
+    for verb in webhooks.HOOK_VERBS:
+        register_after(verb, webhooks.on_ticket_changed)
+    # Automation rules (tickets.automation): on created, customer replied and status changed.
+    # Before routing, so a rule that sets the team or priority is seen by the router.
+    for verb in rules.HOOK_VERBS:
+        register_after(verb, rules.on_ticket_event)
+    # Routing: a new ticket finds its team and agent; an agent who loses a ticket (reassigned,
+    # resolved, closed) gets waiting tickets of their teams.
+    register_after("create", routing.on_ticket_created)
+    register_after("assign", routing.on_capacity_freed)
+    register_after("transition", routing.on_capacity_freed)

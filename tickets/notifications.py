@@ -323,8 +323,9 @@ def _send_email(notification: Notification) -> None:
     email.send()
 
 
-class _NoRedirects(urllib.request.HTTPRedirectHandler):
-    """A redirect is a failure: urllib would silently turn the POST into a GET."""
+class NoRedirects(urllib.request.HTTPRedirectHandler):
+    """A redirect is a failure: urllib would silently turn the POST into a GET. Also used by
+    the webhook subscriptions (`helpdesk.webhooks`)."""
 
     def redirect_request(self, req, fp, code, msg, headers, newurl):
         return None
@@ -345,7 +346,8 @@ def webhook_payload(notification: Notification) -> bytes:
 
 
 def webhook_signature(body: bytes, secret: str) -> str:
-    """`sha256=<hex HMAC-SHA256 of the raw body>`, as sent in X-Helpdesk-Signature."""
+    """`sha256=<hex HMAC-SHA256 of the raw body>`, as sent in X-Helpdesk-Signature. Webhook
+    subscriptions sign `<timestamp>.<body>` with the same helper."""
     return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
 
 
@@ -367,7 +369,7 @@ def _post_webhook(notification: Notification) -> None:
         headers["X-Helpdesk-Signature"] = webhook_signature(body, secret)
     # The scheme was checked above: only http(s), never file: or custom schemes.
     request = urllib.request.Request(url, data=body, headers=headers, method="POST")  # noqa: S310
-    opener = urllib.request.build_opener(_NoRedirects)
+    opener = urllib.request.build_opener(NoRedirects)
     try:
         with opener.open(request, timeout=WEBHOOK_TIMEOUT_SECONDS) as response:
             status = response.status

@@ -47,3 +47,14 @@ def retry_unsent_notifications() -> int:
     for notification_id in pending:
         async_task("tickets.tasks.deliver_notification", notification_id)
     return len(pending)
+
+
+def run_time_rules() -> int:
+    """Evaluate the hourly (time-based) automation rules (scheduled every hour).
+
+    Idempotent: each rule fires at most once per ticket and status entry, so a second run in
+    the same hour, or a re-delivered task, changes nothing.
+    """
+    from tickets.automation.time_rules import time_rules_run
+
+    return time_rules_run()

@@ -110,3 +110,89 @@
   // Regions swapped in by htmx carry the server's text; bring them to the same instant.
   document.addEventListener("htmx:afterSettle", tickCountdowns);
 })();
+
+/* Canned responses in the reply composer: the picker's search is plain htmx; a click on a
+   result asks the server to fill the response in for this ticket (which also counts the use)
+   and puts the text into the reply box at the cursor. */
+(function () {
+  "use strict";
+
+  // Reply boxes the agent has clicked or typed in: there the cursor is meaningful; in an
+  // untouched box the text goes at the end.
+  var touched = new WeakSet();
+  document.addEventListener("focusin", function (event) {
+    if (event.target.matches && event.target.matches(".pane-reply textarea[name=body]")) {
+      touched.add(event.target);
+    }
+  });
+
+  function csrfToken() {
+    try {
+      return JSON.parse(document.body.getAttribute("hx-headers") || "{}")["X-CSRFToken"] || "";
+    } catch (error) {
+      return "";
+    }
+  }
+
+  function insertAtCursor(textarea, text) {
+    var start = touched.has(textarea) ? textarea.selectionStart : textarea.value.length;
+    var end = touched.has(textarea) ? textarea.selectionEnd : textarea.value.length;
+    var before = textarea.value.slice(0, start);
+    // Keep the inserted text its own paragraph when it lands after other text.
+    if (before && !/\n\n$/.test(before)) {
+      text = (/\n$/.test(before) ? "\n" : "\n\n") + text;
+    }
+    textarea.focus();
+    textarea.setRangeText(text, start, end, "end");
+    textarea.dispatchEvent(new Event("input", { bubbles: true }));
+  }
+
+  function showProblem(results, text) {
+    var note = document.createElement("p");
+    note.className = "canned-empty form-error small";
+    note.setAttribute("role", "alert");
+    note.textContent = text;
+    results.replaceChildren(note);
+  }
+
+  document.addEventListener("click", function (event) {
+    var option = event.target.closest && event.target.closest(".canned-option[data-canned-url]");
+    if (!option) {
+      return;
+    }
+    var pane = option.closest(".pane-reply");
+    var textarea = pane && pane.querySelector("textarea[name=body]");
+    var results = option.closest(".canned-results");
+    if (!textarea) {
+      return;
+    }
+    option.disabled = true;
+    fetch(option.getAttribute("data-canned-url"), {
+      method: "POST",
+      credentials: "same-origin",
+      headers: { "X-CSRFToken": csrfToken(), Accept: "application/json" },
+    })
+      .then(function (response) {
+        if (!response.ok) {
+          throw new Error("HTTP " + response.status);
+        }
+        return response.json();
+      })
+      .then(function (data) {
+        insertAtCursor(textarea, data.body);
+        var search = pane.querySelector(".canned-search");
+        if (search) {
+          search.value = "";
+        }
+        if (results) {
+          results.replaceChildren();
+        }
+      })
+      .catch(function () {
+        option.disabled = false;
+        if (results) {
+          showProblem(results, "That canned response could not be loaded. Please try again.");
+        }
+      });
+  });
+})();

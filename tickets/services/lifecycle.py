@@ -25,6 +25,7 @@ from tickets.models import (
     Tag,
     Ticket,
     TicketEvent,
+    TicketType,
 )
 from tickets.services._common import (
     ensure_agent,
@@ -180,20 +181,25 @@ def ticket_reopen(*, ticket: Ticket, actor=None, reason: str = "") -> Ticket:
 
 
 @transaction.atomic
-def ticket_assign(*, ticket: Ticket, assignee, actor=None, via: str = "assign") -> Ticket:
+def ticket_assign(
+    *, ticket: Ticket, assignee, actor=None, via: str = "assign", details: dict | None = None
+) -> Ticket:
     """Give the ticket to an agent (or to nobody with `assignee=None`).
 
-    Writes one `assigned` event with the previous and new assignee.
+    Writes one `assigned` event with the previous and new assignee; `details` (routing's
+    strategy and scores) are merged into the event data so the timeline can say why.
     """
     ensure_agent(actor)
     if assignee is not None and not is_agent(assignee):
         raise ValidationError({"assignee": "Tickets can only be assigned to agents."})
     ticket = lock_ticket(ticket)
     ensure_not_closed(ticket)
-    return _assign_locked(ticket, assignee=assignee, actor=actor, via=via)
+    return _assign_locked(ticket, assignee=assignee, actor=actor, via=via, details=details)
 
 
-def _assign_locked(ticket: Ticket, *, assignee, actor, via: str) -> Ticket:
+def _assign_locked(
+    ticket: Ticket, *, assignee, actor, via: str, details: dict | None = None
+) -> Ticket:
     new_id = assignee.pk if assignee is not None else None
     if ticket.assignee_id == new_id:
         return ticket
@@ -214,6 +220,7 @@ def _assign_locked(ticket: Ticket, *, assignee, actor, via: str) -> Ticket:
             from_value=agent_display_name(previous) if previous else "",
             to_value=agent_display_name(assignee) if assignee else "",
             data={
+                **(details or {}),
                 "from_id": previous.pk if previous else None,
                 "to_id": assignee.pk if assignee else None,
                 "via": ctx.changes.get("via", via),
@@ -338,6 +345,29 @@ def ticket_change_category(*, ticket: Ticket, category: Category | None, actor=N
         )
     )
     hooks.schedule_after(ctx)
+    return ticket
+
+
+@transaction.atomic
+def ticket_change_type(*, ticket: Ticket, type: str, actor=None) -> Ticket:
+    """Change the ticket type (bug, question, …). Writes one `type_changed` event.
+
+    There is no lifecycle verb for the type yet, so no hooks run for this change.
+    """
+    ensure_agent(actor)
+    if type not in TicketType.values:
+        raise ValidationError({"type": f"Unknown type {type!r}."})
+    ticket = lock_ticket(ticket)
+    ensure_not_closed(ticket)
+    if ticket.type == type:
+        return ticket
+    previous = ticket.type
+    ticket.type = type
+    ticket.updated_at = timezone.now()
+    ticket.save(update_fields=["type", "updated_at"])
+    record_event(
+        ticket, TicketEvent.Kind.TYPE_CHANGED, actor=actor, from_value=previous, to_value=type
+    )
     return ticket
 
 

@@ -105,8 +105,10 @@ def ticket_reply(
 
 @transaction.atomic
 def ticket_add_note(*, ticket: Ticket, actor, body: str) -> TicketMessage:
-    """An internal note: visible to agents only, never to the customer. One `note_added` event."""
-    ensure_agent(actor, allow_system=False)
+    """An internal note: visible to agents only, never to the customer. One `note_added` event.
+
+    `actor=None` is the system (an automation rule): the note is authored as System."""
+    ensure_agent(actor)
     body = _clean_body(body)
     ticket = lock_ticket(ticket)
     ctx = hooks.HookContext(verb="note", ticket=ticket, actor=actor, changes={"body": body})
@@ -114,7 +116,9 @@ def ticket_add_note(*, ticket: Ticket, actor, body: str) -> TicketMessage:
     now = timezone.now()
     message = create_message(
         ticket=ticket,
-        author_kind=TicketMessage.AuthorKind.AGENT,
+        author_kind=(
+            TicketMessage.AuthorKind.AGENT if actor is not None else TicketMessage.AuthorKind.SYSTEM
+        ),
         author=actor,
         body=ctx.changes["body"],
         is_internal=True,

@@ -1,6 +1,7 @@
 from django.urls import path
 
 from tickets.views.desk import actions, attachments, queue, ticket
+from tickets.views.desk.canned import canned_insert, canned_search
 
 app_name = "desk"
 
@@ -23,5 +24,7 @@ urlpatterns = [
         actions.ticket_acknowledge,
         name="ticket_acknowledge",
     ),
+    path("tickets/<str:reference>/canned/", canned_search, name="canned_search"),
+    path("tickets/<str:reference>/canned/<int:pk>/", canned_insert, name="canned_insert"),
     path("attachments/<int:attachment_id>/", attachments.attachment_download, name="attachment"),
 ]

@@ -26,10 +26,14 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.text import slugify
 
+from agents import routing
 from agents.models import AgentProfile, OnCallShift, Team
+from knowledge.models import CannedResponse
+from knowledge.services import canned_response_create
 from sla import hooks as sla_hooks
 from sla.services import sla_replay, sla_sweep
 from tickets import hooks, notifications
+from tickets.automation import engine as rules_engine
 from tickets.hooks import SLA_VERBS
 from tickets.management.commands import _demo_content as content
 from tickets.models import (
@@ -39,6 +43,9 @@ from tickets.models import (
     Notification,
     Organization,
     Priority,
+    Rule,
+    RuleAction,
+    RuleCondition,
     Status,
     Ticket,
     TicketEvent,
@@ -110,6 +117,56 @@ FIRST_RESPONSE_MINUTES = {
 TICKET_TIMESTAMPS = ["created_at", "updated_at", "first_response_at", "resolved_at", "closed_at"]
 
 
+# slug, name, category slug (None: any ticket), follow-up status, content.
+CANNED_RESPONSES = [
+    (
+        "refund_policy",
+        "Refund policy",
+        "billing",
+        Status.WAITING_CUSTOMER,
+        "Hi {customer_name},\n\nThanks for getting in touch about a refund ({ticket_id}). "
+        "Annual plans can be refunded in full within 30 days of payment, and monthly plans "
+        "for the current month when you cancel within 7 days.\n\nReply with the invoice "
+        "number and we will process it straight away.\n\n{agent_name}",
+    ),
+    (
+        "onboarding_welcome",
+        "Onboarding welcome",
+        "onboarding",
+        "",
+        "Welcome aboard, {customer_name}!\n\nI'm {agent_name} and I'll help {company} get "
+        "set up. The [getting started guide](https://example.com/docs/start) covers the "
+        "first steps; tell me which part you would like to go through together.",
+    ),
+    (
+        "need_more_details",
+        "Ask for more details",
+        None,
+        Status.WAITING_CUSTOMER,
+        "Hi {customer_name},\n\nTo look into {ticket_id} we need a little more detail: "
+        "the steps that lead to the problem, what you expected, and a screenshot if you "
+        "can.\n\nThanks,\n{agent_name}",
+    ),
+    (
+        "bug_acknowledged",
+        "Bug acknowledged",
+        "bug",
+        "",
+        "Hi {customer_name},\n\nThanks for the report filed on {created_date}. We can "
+        "reproduce it and our engineers are on it; we'll update {ticket_id} as soon as a "
+        "fix ships.\n\n{agent_name}",
+    ),
+    (
+        "resolved_check_in",
+        "Resolved, check-in",
+        None,
+        Status.RESOLVED,
+        "Hi {customer_name},\n\nThis should now be fixed. If anything is still not right, "
+        "reply here and {ticket_id} reopens.\n\n{agent_name}",
+    ),
+]
+
+
 def weighted(rng: random.Random, weights: dict):
     return rng.choices(list(weights), weights=list(weights.values()))[0]
 
@@ -140,6 +197,21 @@ class DemoClock:
         return self._demo[index] + (real - self._real[index])
 
 
+# Demo routing: billing hands tickets to whoever has the fewest open ones, technical support
+# scores agents by skill (seed 001). username: (skills, languages, expertise 1-5, time zone).
+DEMO_STRATEGIES = {"billing-accounts": "least_busy", "technical-support": "skill_scored"}
+DEMO_AGENT_ROUTING = {
+    "admin": ([], ["en"], 5, "Europe/London"),
+    "agent": (["bug", "feature_help"], ["en"], 2, "Europe/London"),
+    "lead": (["bug", "security", "data_loss"], ["en", "es"], 4, "America/New_York"),
+    "dana": (["billing"], ["en"], 4, "Europe/London"),
+    "sam": (["billing"], ["en", "fr"], 2, "Europe/Paris"),
+    "priya": (["security", "data_loss", "bug"], ["en", "hi"], 5, "Asia/Kolkata"),
+    "tomas": (["onboarding", "feature_help"], ["es", "en"], 3, "Europe/Madrid"),
+    "li": (["billing", "onboarding"], ["zh", "en"], 3, "Asia/Singapore"),
+}
+
+
 @contextmanager
 def customer_emails_detached():
     """Demo tickets are history: nobody should be emailed about them now, and thousands of
@@ -154,6 +226,12 @@ def customer_emails_detached():
         ("reply", notifications.on_agent_replied),
         # The SLA clocks follow "now"; the seeder rebuilds them from the rewritten history.
         *((verb, sla_hooks.on_ticket_changed) for verb in SLA_VERBS),
+        # Demo tickets are history: automation rules must not act on them as they are filed.
+        *((verb, rules_engine.on_ticket_event) for verb in rules_engine.HOOK_VERBS),
+        # The seeder assigns demo tickets itself: routing must not hand them out again.
+        ("create", routing.on_ticket_created),
+        ("assign", routing.on_capacity_freed),
+        ("transition", routing.on_capacity_freed),
     ]
     for verb, hook in detached:
         hooks.unregister(verb, hook)
@@ -204,10 +282,13 @@ class Command(BaseCommand):
         with customer_emails_detached(), transaction.atomic():
             seeder = Seeder(rng=random.Random(seed))
             seeder.seed_people()
+            seeder.seed_canned_responses()
             if Ticket.objects.exists():
                 self.stdout.write("Tickets exist already: only missing people and teams added.")
             else:
                 seeder.seed_tickets(tickets)
+            # After the tickets, so the demo history is not rewritten by the rules.
+            seeder.seed_rules()
         self.stdout.write(
             self.style.SUCCESS(
                 f"Demo data ready in {time.monotonic() - started:.1f} s: "
@@ -272,6 +353,7 @@ class Seeder:
         self.team_leads = {
             slug: team.lead or self.agents["admin"] for slug, team in self.teams.items()
         }
+        self.seed_routing()
 
         self.customers: list[Customer] = []
         created: list[int] = []
@@ -301,6 +383,31 @@ class Seeder:
         Customer.objects.filter(pk__in=created).update(
             created_at=timezone.now() - timedelta(days=HISTORY_DAYS + 30)
         )
+
+    def seed_routing(self) -> None:
+        """Demo routing (seed 001): each team's strategy and each agent's skills, languages,
+        expertise and time zone. Setting them again gives the same values."""
+        for slug, strategy in DEMO_STRATEGIES.items():
+            Team.objects.filter(slug=slug).update(assignment_strategy=strategy)
+        for username, (skills, languages, expertise, tz) in DEMO_AGENT_ROUTING.items():
+            profile = AgentProfile.objects.get(user=self.agents[username])
+            profile.languages, profile.expertise, profile.timezone = languages, expertise, tz
+            profile.save(update_fields=["languages", "expertise", "timezone"])
+            profile.skills.set([self.categories[slug] for slug in skills])
+
+    def seed_canned_responses(self) -> None:
+        """The demo's canned responses; `refund_policy` and `onboarding_welcome` are the ones
+        demo automation rules send. Only the missing ones are added."""
+        existing = set(CannedResponse.objects.values_list("slug", flat=True))
+        for slug, name, category_slug, follow_up, text in CANNED_RESPONSES:
+            if slug not in existing:
+                canned_response_create(
+                    slug=slug,
+                    name=name,
+                    category=self.categories[category_slug] if category_slug else None,
+                    follow_up_status=follow_up,
+                    content=text,
+                )
 
     def _user(self, username: str, **fields):
         user, _ = User.objects.get_or_create(
@@ -602,3 +709,84 @@ class Seeder:
                 )
             )
         OnCallShift.objects.bulk_create(shifts)
+
+    # Automation rules ---------------------------------------------------------------------
+
+    def seed_rules(self) -> None:
+        """Seed 001's three automation rules and the two time-based examples. Rules are
+        matched by name: an existing one (perhaps edited by an admin) is left alone."""
+        for position, (name, trigger, description, conditions, actions) in enumerate(
+            DEMO_RULES, start=1
+        ):
+            if Rule.objects.filter(name=name).exists():
+                continue
+            rule = Rule.objects.create(
+                name=name, trigger=trigger, description=description, position=position * 10
+            )
+            for field_name, operator, value in conditions:
+                condition = RuleCondition(
+                    rule=rule, field=field_name, operator=operator, value=value
+                )
+                condition.full_clean()
+                condition.save()
+            for index, (kind, value) in enumerate(actions, start=1):
+                action = RuleAction(rule=rule, position=index, kind=kind, value=value)
+                action.full_clean()
+                action.save()
+
+
+Field, Op, Act = RuleCondition.Field, RuleCondition.Operator, RuleAction.Kind
+# name, trigger, description, conditions (field, operator, value), actions (kind, value).
+# Rules run as the system; sending a canned response needs an agent to sign it, so the refund
+# rule first gives the ticket to Billing (its lead signs) and the onboarding rule to Priya,
+# the demo's onboarding specialist.
+DEMO_RULES = [
+    (
+        "Refund requests",
+        Rule.Trigger.TICKET_CREATED,
+        "Billing tickets asking for a refund get the refund policy at once.",
+        [(Field.CATEGORY, Op.EQUALS, "billing"), (Field.BODY, Op.CONTAINS, "refund")],
+        [
+            (Act.SET_TEAM, "billing-accounts"),
+            (Act.ADD_TAGS, ["refund_request"]),
+            (Act.SET_PRIORITY, Priority.HIGH.value),
+            (Act.SEND_CANNED_RESPONSE, "refund_policy"),
+        ],
+    ),
+    (
+        "New customer onboarding",
+        Rule.Trigger.TICKET_CREATED,
+        "Customers who signed up less than a day ago go to the onboarding specialist.",
+        [(Field.CATEGORY, Op.EQUALS, "onboarding"), (Field.ACCOUNT_AGE_HOURS, Op.LT, 24)],
+        [
+            (Act.ASSIGN_AGENT, "priya"),
+            (Act.ADD_TAGS, ["new_user"]),
+            (Act.SEND_CANNED_RESPONSE, "onboarding_welcome"),
+        ],
+    ),
+    (
+        "At-risk customer",
+        Rule.Trigger.TICKET_CREATED,
+        "Frequent, unhappy customers are escalated and a manager is told.",
+        [(Field.PREVIOUS_TICKETS, Op.GT, 5), (Field.AVERAGE_SATISFACTION, Op.LT, 3)],
+        [
+            (Act.ESCALATE, "At-risk customer: many tickets, low satisfaction"),
+            (Act.NOTIFY_MANAGER, ""),
+            (Act.ADD_TAGS, ["at_risk_customer"]),
+        ],
+    ),
+    (
+        "Remind customers after 3 days",
+        Rule.Trigger.HOURLY,
+        "A ticket waiting on the customer for 3 days sends them one reminder.",
+        [(Field.STATUS, Op.EQUALS, "waiting_customer"), (Field.HOURS_IN_STATUS, Op.GTE, 72)],
+        [(Act.REMIND_CUSTOMER, "")],
+    ),
+    (
+        "Close resolved tickets after 7 days",
+        Rule.Trigger.HOURLY,
+        "A resolved ticket nobody reopened within 7 days is closed.",
+        [(Field.STATUS, Op.EQUALS, "resolved"), (Field.HOURS_IN_STATUS, Op.GTE, 168)],
+        [(Act.CLOSE, "Resolved for 7 days")],
+    ),
+]

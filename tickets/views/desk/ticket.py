@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from agents.permissions import agent_display_name, is_agent
+from agents.routing import explain_assignment
 from tickets import services
 from tickets.forms.desk import (
     AssignForm,
@@ -112,6 +113,8 @@ def _timeline(ticket: Ticket) -> list[TimelineEntry]:
                 else:
                     summary = "assigned the ticket"
                     old = old or "Unassigned"
+                    # Routing's assignments say why: strategy and, when scored, the points.
+                    detail = explain_assignment(data) or detail
             case kinds.TEAM_CHANGED:
                 summary = "changed the team"
                 old, new = old or "No team", new or "No team"

@@ -1,0 +1,7 @@
+from django import forms
+
+from agents.models import AgentProfile
+
+
+class AgentStatusForm(forms.Form):
+    agent_status = forms.ChoiceField(choices=AgentProfile.Status.choices)

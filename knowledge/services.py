@@ -1,0 +1,143 @@
+"""Writes for canned responses: create, fill in for a ticket, send, and count their use.
+
+`canned_response_send` is the one way a canned reply reaches a customer: the reply itself goes
+through `tickets.services.ticket_reply` (which writes the message, its `replied` event and any
+status move a reply implies), and the optional follow-up status through
+`tickets.services.ticket_transition`. This app never writes ticket rows itself.
+"""
+
+import logging
+from dataclasses import dataclass
+
+from django.db import transaction
+from django.db.models import F
+from django.utils import dateformat, timezone
+from django.utils.text import slugify
+
+from agents.permissions import agent_display_name
+from helpdesk.exceptions import ApplicationError
+from knowledge.models import CannedResponse
+from knowledge.placeholders import fill
+from tickets.models import Category, Status, Ticket, TicketMessage
+from tickets.services import ALLOWED_TRANSITIONS, ticket_reply, ticket_transition
+
+logger = logging.getLogger(__name__)
+
+DATE_FORMAT = "j M Y"  # 23 Nov 2026
+NO_CATEGORY = "General"
+NO_AGENT = "Support team"
+
+
+@dataclass(frozen=True)
+class CannedSendResult:
+    """What sending did: the reply, the status the ticket moved to (or ""), and why a
+    follow-up status was not applied (or "")."""
+
+    message: TicketMessage
+    follow_up_status: str = ""
+    follow_up_note: str = ""
+
+
+def placeholder_values(*, ticket: Ticket, agent=None) -> dict[str, str]:
+    """The value of every placeholder for this ticket and sending agent."""
+    customer = ticket.customer
+    organization = customer.organization
+    return {
+        "customer_name": customer.name,
+        "ticket_id": ticket.reference,
+        "category": ticket.category.name if ticket.category_id else NO_CATEGORY,
+        "created_date": dateformat.format(timezone.localtime(ticket.created_at), DATE_FORMAT),
+        "agent_name": agent_display_name(agent) if agent is not None else NO_AGENT,
+        "company": organization.name if organization is not None else "",
+    }
+
+
+def canned_response_render(*, response: CannedResponse, ticket: Ticket, agent=None) -> str:
+    """The response's markdown with its placeholders filled for `ticket`. Pure: writes
+    nothing. Pass the ticket with `customer__organization` and `category` joined to avoid
+    extra queries."""
+    return fill(response.content, placeholder_values(ticket=ticket, agent=agent))
+
+
+@transaction.atomic
+def canned_response_create(
+    *,
+    name: str,
+    content: str,
+    slug: str = "",
+    category: Category | None = None,
+    follow_up_status: str = "",
+    active: bool = True,
+) -> CannedResponse:
+    """Create a canned response after the model's validation (unknown placeholders, lone
+    braces and follow-up statuses are refused with a ValidationError)."""
+    response = CannedResponse(
+        name=name,
+        slug=slug or slugify(name).replace("-", "_")[:80],
+        category=category,
+        content=content,
+        follow_up_status=follow_up_status,
+        active=active,
+    )
+    response.full_clean()
+    response.save()
+    return response
+
+
+def canned_response_mark_used(*, response: CannedResponse) -> None:
+    """Count one use (an agent inserted it into a reply). An F() update, so concurrent uses
+    all count; `response.usage_count` in memory is not refreshed."""
+    CannedResponse.objects.filter(pk=response.pk).update(usage_count=F("usage_count") + 1)
+
+
+@transaction.atomic
+def canned_response_send(*, response: CannedResponse, ticket: Ticket, actor) -> CannedSendResult:
+    """Send the response to the customer as a public reply from `actor`, then apply its
+    follow-up status.
+
+    `actor` must be an agent: `ticket_reply` refuses the system (None) with an
+    ApplicationError, as every public reply has an agent author. Writes what `ticket_reply`
+    writes (message, `replied` event, open → in progress), counts one use, then moves the
+    ticket to `follow_up_status` through `ticket_transition` (one `status_changed` event)
+    when the lifecycle allows it from the status after the reply. A follow-up that is not
+    allowed, or that a hook refuses, is skipped: the reply still goes out and the result's
+    `follow_up_note` says why.
+    """
+    # Re-read with what the placeholders need: the caller's copy may lack the joins.
+    fresh = Ticket.objects.select_related("customer__organization", "category").get(pk=ticket.pk)
+    values = placeholder_values(ticket=fresh, agent=actor)
+    body = fill(response.content, values)
+    message = ticket_reply(ticket=ticket, actor=actor, body=body)
+    canned_response_mark_used(response=response)
+
+    target = response.follow_up_status
+    if not target:
+        return CannedSendResult(message=message)
+    current = message.ticket.status  # the locked copy ticket_reply moved
+    if target == current:
+        return CannedSendResult(message=message, follow_up_note=f"Already {_label(target)}.")
+    if target not in ALLOWED_TRANSITIONS.get(current, frozenset()):
+        note = (
+            f"Not moved to {_label(target)}: {message.ticket.reference} is "
+            f"{_label(current).lower()}."
+        )
+        logger.info("Canned response %s follow-up skipped: %s", response.slug, note)
+        return CannedSendResult(message=message, follow_up_note=note)
+    try:
+        with transaction.atomic():
+            ticket_transition(
+                ticket=message.ticket,
+                to_status=target,
+                actor=actor,
+                reason=f"Follow-up of the canned response “{response.name}”",
+                resolution=body if target == Status.RESOLVED else "",
+            )
+    except ApplicationError as exc:
+        note = f"Not moved to {_label(target)}: {exc.message}"
+        logger.info("Canned response %s follow-up refused: %s", response.slug, note)
+        return CannedSendResult(message=message, follow_up_note=note)
+    return CannedSendResult(message=message, follow_up_status=target)
+
+
+def _label(status: str) -> str:
+    return Status(status).label
