@@ -35,6 +35,7 @@ VERBS = frozenset(
         "transition",
         "change_priority",
         "change_category",
+        "change_type",
         "change_tags",
         "reply",
         "note",

@@ -472,3 +472,24 @@ def test_a_notification_task_delivered_twice_sends_once(
     notification = ticket.notifications.get()
     assert deliver_notification(notification.pk) is False
     assert len(mailoutbox) == 1
+
+
+def test_change_type_writes_one_event_and_runs_its_hooks(
+    ticket, agent, django_capture_on_commit_callbacks
+):
+    from tickets import hooks
+    from tickets.services import ticket_change_type
+
+    seen = []
+    hooks.register_after("change_type", lambda ctx: seen.append(ctx.changes["type"]))
+    try:
+        with django_capture_on_commit_callbacks(execute=True):
+            ticket_change_type(ticket=ticket, type="bug", actor=agent)
+            ticket_change_type(ticket=ticket, type="bug", actor=agent)  # no-op
+    finally:
+        hooks._after["change_type"].clear()
+    event = ticket.events.get(kind="type_changed")
+    assert (event.from_value, event.to_value) == ("question", "bug")
+    assert seen == ["bug"]
+    with pytest.raises(ValidationError):
+        ticket_change_type(ticket=ticket, type="rant", actor=agent)

@@ -350,10 +350,7 @@ def ticket_change_category(*, ticket: Ticket, category: Category | None, actor=N
 
 @transaction.atomic
 def ticket_change_type(*, ticket: Ticket, type: str, actor=None) -> Ticket:
-    """Change the ticket type (bug, question, …). Writes one `type_changed` event.
-
-    There is no lifecycle verb for the type yet, so no hooks run for this change.
-    """
+    """Change the ticket type (bug, question, …). Writes one `type_changed` event."""
     ensure_agent(actor)
     if type not in TicketType.values:
         raise ValidationError({"type": f"Unknown type {type!r}."})
@@ -361,13 +358,22 @@ def ticket_change_type(*, ticket: Ticket, type: str, actor=None) -> Ticket:
     ensure_not_closed(ticket)
     if ticket.type == type:
         return ticket
+    ctx = hooks.HookContext(verb="change_type", ticket=ticket, actor=actor, changes={"type": type})
+    hooks.run_before(ctx)
     previous = ticket.type
-    ticket.type = type
+    ticket.type = ctx.changes["type"]
     ticket.updated_at = timezone.now()
     ticket.save(update_fields=["type", "updated_at"])
-    record_event(
-        ticket, TicketEvent.Kind.TYPE_CHANGED, actor=actor, from_value=previous, to_value=type
+    ctx.events.append(
+        record_event(
+            ticket,
+            TicketEvent.Kind.TYPE_CHANGED,
+            actor=actor,
+            from_value=previous,
+            to_value=ticket.type,
+        )
     )
+    hooks.schedule_after(ctx)
     return ticket
 
 
