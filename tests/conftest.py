@@ -34,6 +34,26 @@ def _default_data_after_flush(request):
 
 
 @pytest.fixture(autouse=True)
+def _no_default_classification(request):
+    """The classification patterns, priority rules and categories the migrations install
+    (tickets.classification) would reclassify every ticket other tests file without a category
+    or priority. Tests start without them; classification tests install them explicitly."""
+    marker = request.node.get_closest_marker("django_db")
+    names = request.fixturenames
+    if marker is None and "db" not in names and "transactional_db" not in names:
+        return
+    transactional = "transactional_db" in names or (marker and marker.kwargs.get("transaction"))
+    request.getfixturevalue("transactional_db" if transactional else "db")
+    from tickets.classification import DEFAULT_CATEGORIES
+    from tickets.models import Category, ClassificationPattern, PriorityRule
+
+    ClassificationPattern.objects.all().delete()
+    PriorityRule.objects.all().delete()
+    slugs = [slug for slug, _, _ in DEFAULT_CATEGORIES]
+    Category.objects.filter(slug__in=slugs, tickets__isnull=True).delete()
+
+
+@pytest.fixture(autouse=True)
 def _tasks_run_synchronously(monkeypatch):
     """django-q2 tasks run inline in tests (the real worker is exercised separately)."""
     monkeypatch.setattr(Conf, "SYNC", True)

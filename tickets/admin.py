@@ -18,9 +18,11 @@ from tickets.automation.conditions import validate_rule_conditions
 from tickets.models import (
     Attachment,
     Category,
+    ClassificationPattern,
     Customer,
     Notification,
     Organization,
+    PriorityRule,
     Rule,
     RuleAction,
     RuleCondition,
@@ -396,3 +398,36 @@ class RuleAdmin(admin.ModelAdmin):
     ordering = ["trigger", "position", "id"]
     inlines = [RuleConditionInline, RuleActionInline]
     readonly_fields = ["created_at", "updated_at"]
+
+
+@admin.register(ClassificationPattern)
+class ClassificationPatternAdmin(admin.ModelAdmin):
+    """Classification of new tickets (tickets.classification): the first active pattern, by
+    position, that matches gives the category, type and tags; the `created` event names it.
+    The expression is checked when saved."""
+
+    list_display = ["name", "pattern", "category", "type", "confidence", "position", "active"]
+    list_editable = ["position", "active"]
+    list_filter = ["active", "category", "type"]
+    search_fields = ["name", "pattern"]
+
+
+@admin.register(PriorityRule)
+class PriorityRuleAdmin(admin.ModelAdmin):
+    """The priority of a new ticket filed without one: the first active rule, by position,
+    whose conditions all match (an empty list is no condition; a rule without any matches
+    every ticket, so keep it last)."""
+
+    list_display = [
+        "name",
+        "priority",
+        "keywords",
+        "categories",
+        "types",
+        "plan_tiers",
+        "position",
+        "active",
+    ]
+    list_editable = ["position", "active"]
+    list_filter = ["active", "priority"]
+    search_fields = ["name"]

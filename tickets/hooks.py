@@ -113,9 +113,12 @@ def install_default_hooks() -> None:
     from agents import routing
     from helpdesk import webhooks
     from sla import hooks as sla_hooks
-    from tickets import notifications
+    from tickets import classification, notifications
     from tickets.automation import engine as rules
 
+    # Classification (tickets.classification): category, type, tags and priority the caller
+    # left unset, before the reference (which carries the category's prefix) is computed.
+    register_before("create", classification.classify_new_ticket)
     # The SLA clock follows every verb whose events can start, pause, resume, meet or
     # recompute it. It runs first so later hooks see the stored SLA state.
     for verb in SLA_VERBS:

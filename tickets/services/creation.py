@@ -56,16 +56,30 @@ def ticket_create(
     subject: str,
     body: str,
     category: Category | None = None,
-    type: str = TicketType.QUESTION,
-    priority: str = Priority.MEDIUM,
+    type: str | None = None,
+    priority: str | None = None,
     channel: str = Channel.WEB,
     tags: Sequence[str] = (),
     files: Sequence[UploadedFile] = (),
     actor=None,
+    classify: bool = True,
 ) -> Ticket:
     """File a ticket: the ticket, its first customer message with attachments, its tags, and
-    one `created` event. Before-hooks may adjust the fields (classification, routing, SLA);
-    after-hooks run on commit (the confirmation email)."""
+    one `created` event. Before-hooks may adjust the fields; after-hooks run on commit (the
+    confirmation email).
+
+    With `classify`, the classification hook (tickets.classification) fills in the category,
+    type and priority the caller left unset (None) and adds the matching pattern's tags; an
+    explicit value is never overridden. Unset and unclassified, the type is a question and
+    the priority medium. The `created` event records what classification applied.
+    """
+    classify_fields = (
+        {"category": category is None, "type": type is None, "priority": priority is None}
+        if classify
+        else {}
+    )
+    type = TicketType.QUESTION if type is None else type
+    priority = Priority.MEDIUM if priority is None else priority
     subject = require_text(subject, field="subject", label="A subject", max_length=200)
     body = require_text(body, field="body", label="A description", max_length=MAX_MESSAGE_LENGTH)
     priority = parse_priority(priority)
@@ -90,7 +104,10 @@ def ticket_create(
         updated_at=now,
     )
     ctx = hooks.HookContext(
-        verb="create", ticket=ticket, actor=actor, changes={"tags": normalise_tags(tags)}
+        verb="create",
+        ticket=ticket,
+        actor=actor,
+        changes={"tags": normalise_tags(tags), "classify": classify_fields},
     )
     hooks.run_before(ctx)
     # The reference carries the row id, so it is written right after the insert.
@@ -122,6 +139,7 @@ def ticket_create(
                 "type": ticket.type,
                 "category": ticket.category.slug if ticket.category else None,
                 "tags": ctx.changes["tags"],
+                "classification": ctx.changes.get("classification"),
             },
         )
     )

@@ -1,0 +1,195 @@
+"""Rule-based classification of new tickets: a before-hook on "create".
+
+Two ordered tables, editable in admin, decide what a ticket filed without those choices gets:
+
+- `ClassificationPattern`: the first active pattern (by position) whose regular expression
+  matches the subject and description gives the category and type the caller left unset, and
+  adds its tags (always, even when the caller chose a category).
+- `PriorityRule`: the first active rule whose conditions all match gives the priority, only
+  when the caller left the priority unset. The rules see the classified category and type.
+
+What was applied (pattern name and confidence, rule name) is recorded in the `created` event.
+The defaults below (seed 001's patterns and `calculatePriority`) are installed by a data
+migration; nothing reads them at run time.
+"""
+
+import re
+from decimal import Decimal
+
+# Categories the default patterns and rules refer to: slug, name, reference prefix (seed 001's
+# prefix table; the names match the demo data). Created only when absent.
+DEFAULT_CATEGORIES = [
+    ("billing", "Billing", "BIL"),
+    ("bug", "Bug report", "BUG"),
+    ("onboarding", "Onboarding", "ONB"),
+    ("feature_help", "Feature help", "FH"),
+    ("security", "Security", "SEC"),
+    ("data_loss", "Data loss", "DL"),
+]
+
+# Seed 001's AITicketClassifier patterns, in its order ("refund" added to the payment
+# pattern). A category that does not exist (form_builder, import_export, performance) is left
+# empty: the pattern still gives the type and tags, and an admin can pick a category later.
+DEFAULT_PATTERNS = [
+    {
+        "name": "Form not saving",
+        "pattern": r"form.*(not|won't|can't).*sav",
+        "category": "form_builder",
+        "type": "bug",
+        "tags": ["forms", "data_loss"],
+    },
+    {
+        "name": "CSV import error",
+        "pattern": r"import.*csv|csv.*import|upload.*spreadsheet",
+        "category": "import_export",
+        "type": "technical",
+        "tags": ["import", "csv"],
+    },
+    {
+        "name": "Payment issue",
+        "pattern": r"payment.*fail|card.*decline|billing.*error|refund",
+        "category": "billing",
+        "type": "billing",
+        "tags": ["payment", "urgent"],
+    },
+    {
+        "name": "Slow performance",
+        "pattern": r"slow|lag|freeze|stuck|loading",
+        "category": "performance",
+        "type": "bug",
+        "tags": ["performance"],
+    },
+]
+
+# Seed 001's calculatePriority, one rule per trigger, in its order.
+DEFAULT_PRIORITY_RULES = [
+    {"name": "Data loss", "priority": "critical", "categories": ["data_loss"]},
+    {"name": "Security", "priority": "critical", "categories": ["security"]},
+    {
+        "name": "Cannot access or payment failed",
+        "priority": "critical",
+        "keywords": ["cannot access", "payment failed"],
+    },
+    {"name": "Enterprise tier", "priority": "high", "plan_tiers": ["enterprise"]},
+    {"name": "Scale tier bug", "priority": "high", "plan_tiers": ["scale"], "types": ["bug"]},
+    {"name": "Billing", "priority": "high", "categories": ["billing"]},
+    {"name": "Something broken", "priority": "high", "keywords": ["broken"]},
+    {"name": "Bug", "priority": "medium", "types": ["bug"]},
+    {"name": "Professional tier", "priority": "medium", "plan_tiers": ["professional"]},
+    {"name": "Everything else", "priority": "low"},
+]
+
+DEFAULT_CONFIDENCE = Decimal("0.90")
+
+
+def install_default_classification(Category, ClassificationPattern, PriorityRule) -> None:
+    """Install the default categories, patterns and priority rules, idempotently by slug and
+    name (an edited or deleted-and-recreated row is left as it is). Takes the model classes so
+    migrations can pass their historical models."""
+    for slug, name, prefix in DEFAULT_CATEGORIES:
+        Category.objects.get_or_create(slug=slug, defaults={"name": name, "prefix": prefix})
+    categories = {c.slug: c for c in Category.objects.all()}
+    for position, row in enumerate(DEFAULT_PATTERNS, start=1):
+        ClassificationPattern.objects.get_or_create(
+            name=row["name"],
+            defaults={
+                "position": position * 10,
+                "pattern": row["pattern"],
+                "category": categories.get(row["category"]),
+                "type": row["type"],
+                "tags": row["tags"],
+                "confidence": DEFAULT_CONFIDENCE,
+            },
+        )
+    for position, row in enumerate(DEFAULT_PRIORITY_RULES, start=1):
+        PriorityRule.objects.get_or_create(
+            name=row["name"],
+            defaults={
+                "position": position * 10,
+                "priority": row["priority"],
+                "keywords": row.get("keywords", []),
+                "categories": row.get("categories", []),
+                "types": row.get("types", []),
+                "plan_tiers": row.get("plan_tiers", []),
+            },
+        )
+
+
+def _text(ticket) -> str:
+    return f"{ticket.subject} {ticket.body}"
+
+
+def first_matching_pattern(ticket):
+    """The first active pattern matching the ticket's subject and description, or None.
+    A pattern saved with an invalid expression (outside admin) is skipped."""
+    from tickets.models import ClassificationPattern
+
+    text = _text(ticket)
+    patterns = ClassificationPattern.objects.filter(active=True).select_related("category")
+    for pattern in patterns:
+        try:
+            if re.search(pattern.pattern, text, re.IGNORECASE):
+                return pattern
+        except re.error:
+            continue
+    return None
+
+
+def rule_matches(rule, ticket) -> bool:
+    """Every non-empty condition list matches (and), any value within a list (or)."""
+    if rule.keywords:
+        text = _text(ticket).lower()
+        if not any(keyword.lower() in text for keyword in rule.keywords):
+            return False
+    if rule.categories and (ticket.category is None or ticket.category.slug not in rule.categories):
+        return False
+    if rule.types and ticket.type not in rule.types:
+        return False
+    return not (rule.plan_tiers and ticket.customer.plan_tier not in rule.plan_tiers)
+
+
+def first_matching_priority_rule(ticket):
+    from tickets.models import PriorityRule
+
+    for rule in PriorityRule.objects.filter(active=True):
+        if rule_matches(rule, ticket):
+            return rule
+    return None
+
+
+def classify_new_ticket(ctx) -> None:
+    """Before-hook on "create": fill in what the caller left unset (see the module docstring).
+
+    `ctx.changes["classify"]` says which fields are open: {"category", "type", "priority"} as
+    booleans; missing or empty means the caller classified the ticket itself. Records
+    `ctx.changes["classification"]` for the `created` event.
+    """
+    from tickets.services.lifecycle import normalise_tags
+
+    open_fields = ctx.changes.get("classify") or {}
+    if not open_fields:
+        return
+    ticket = ctx.ticket
+    record = {"pattern": None, "confidence": None, "priority_rule": None}
+
+    pattern = first_matching_pattern(ticket)
+    if pattern is not None:
+        record["pattern"] = pattern.name
+        record["confidence"] = float(pattern.confidence)
+        if open_fields.get("category") and pattern.category and pattern.category.active:
+            ticket.category = pattern.category
+        if open_fields.get("type") and pattern.type:
+            ticket.type = pattern.type
+        tags = list(ctx.changes.get("tags", []))
+        for tag in normalise_tags(pattern.tags or []):
+            if tag not in tags:
+                tags.append(tag)
+        ctx.changes["tags"] = tags
+
+    if open_fields.get("priority"):
+        rule = first_matching_priority_rule(ticket)
+        if rule is not None:
+            ticket.priority = rule.priority
+            record["priority_rule"] = rule.name
+
+    ctx.changes["classification"] = record
