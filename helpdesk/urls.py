@@ -17,6 +17,7 @@ urlpatterns = [
     ),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("portal/", include("tickets.urls.portal")),
+    path("kb/", include("knowledge.urls")),
     path("desk/notifications/", include("agents.urls")),
     path("desk/sla/", include("sla.urls")),
     path("desk/", include("tickets.urls.desk")),

@@ -1,4 +1,9 @@
-"""Admin for canned responses: write them, see them filled in with sample values.
+"""Admin for help-center articles and canned responses.
+
+Articles are saved through `knowledge.services` (which renders and sanitises the body) and
+published or unpublished through its verbs; the preview shows the rendered body.
+
+Canned responses: write them, see them filled in with sample values.
 
 Saving runs the model's validation, so unknown placeholders and lone braces are refused
 with the list of allowed placeholders. The usage count is read-only: it is counted by
@@ -11,8 +16,9 @@ from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 
 from helpdesk.markdown import render_markdown
-from knowledge.models import CannedResponse
+from knowledge.models import Article, CannedResponse
 from knowledge.placeholders import fill, validate_template
+from knowledge.services import article_publish, article_save, article_unpublish
 
 # What the preview fills the placeholders with.
 SAMPLE_VALUES = {
@@ -56,3 +62,66 @@ class CannedResponseAdmin(admin.ModelAdmin):
             return format_html("<em>{}</em>", " ".join(exc.messages))
         # render_markdown escapes raw HTML and sanitises its output.
         return mark_safe(render_markdown(fill(obj.content, SAMPLE_VALUES)))  # noqa: S308
+
+
+@admin.register(Article)
+class ArticleAdmin(admin.ModelAdmin):
+    list_display = ["title", "category", "published", "view_count", "helpful"]
+    list_filter = ["published", "category"]
+    search_fields = ["title", "slug", "summary", "body"]
+    list_select_related = ["category"]
+    prepopulated_fields = {"slug": ["title"]}
+    readonly_fields = [
+        "preview",
+        "published",
+        "published_at",
+        "view_count",
+        "helpful_count",
+        "not_helpful_count",
+        "created_at",
+        "updated_at",
+    ]
+    fields = [
+        "title",
+        "slug",
+        "category",
+        "summary",
+        "tags",
+        "body",
+        "preview",
+        "published",
+        "published_at",
+        "view_count",
+        "helpful_count",
+        "not_helpful_count",
+        "created_at",
+        "updated_at",
+    ]
+    actions = ["publish", "unpublish"]
+
+    @admin.display(description="Helpful")
+    def helpful(self, obj: Article) -> str:
+        percent = obj.helpful_percent
+        return "–" if percent is None else f"{percent}%"
+
+    @admin.display(description="Preview")
+    def preview(self, obj: Article) -> str:
+        if obj is None or not obj.pk:
+            return "Save to see a preview."
+        # body_html is rendered by render_markdown, which escapes raw HTML and sanitises.
+        return mark_safe(obj.body_html)  # noqa: S308
+
+    def save_model(self, request, obj: Article, form, change) -> None:
+        article_save(article=obj)
+
+    @admin.action(description="Publish selected articles")
+    def publish(self, request, queryset) -> None:
+        for article in queryset:
+            article_publish(article=article)
+        self.message_user(request, f"Published {queryset.count()} article(s).")
+
+    @admin.action(description="Unpublish selected articles")
+    def unpublish(self, request, queryset) -> None:
+        for article in queryset:
+            article_unpublish(article=article)
+        self.message_user(request, f"Unpublished {queryset.count()} article(s).")

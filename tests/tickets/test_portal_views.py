@@ -9,6 +9,7 @@ from django.test import Client
 from django.urls import reverse
 
 from helpdesk.exceptions import ApplicationError
+from knowledge.models import PortalFiling
 from tests.factories import CategoryFactory, CustomerWithAccountFactory, TicketFactory, UserFactory
 from tickets import hooks
 from tickets.models import (
@@ -120,6 +121,36 @@ def test_filing_a_ticket_anonymously_redirects_to_its_confirmation_and_emails_th
     assert ticket.reference in confirmation.content.decode()
     assert ticket_url(ticket) in confirmation.content.decode()
     assert Client().get(response["Location"]).status_code == 404
+
+
+def test_filing_a_ticket_records_a_portal_filing_for_the_deflection_rate(client):
+    response = client.post(HOME, form_data())
+
+    assert response.status_code == 302
+    filing = PortalFiling.objects.get()
+    assert filing.ticket == Ticket.objects.get()
+    assert filing.session_key == client.session.session_key
+
+
+def test_a_refused_ticket_records_no_filing(client):
+    def refuse(ctx):
+        raise ApplicationError("New tickets are paused for maintenance.")
+
+    hooks.register_before("create", refuse)
+    try:
+        client.post(HOME, form_data())
+    finally:
+        hooks.unregister("create", refuse)
+
+    assert PortalFiling.objects.count() == 0
+
+
+def test_the_subject_asks_for_suggested_articles_while_typing(client):
+    content = client.get(HOME).content.decode()
+
+    assert 'hx-get="/portal/suggestions/"' in content
+    assert 'hx-trigger="keyup changed delay:400ms, search"' in content
+    assert 'id="portal-suggestions"' in content
 
 
 def test_confirmation_page_is_404_for_a_ticket_not_filed_in_this_session(client, ticket):

@@ -11,6 +11,7 @@ from django import forms
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.template.defaultfilters import filesizeformat
+from django.urls import reverse
 
 from helpdesk.exceptions import ApplicationError, error_messages
 from tickets.models import Category, Customer
@@ -144,6 +145,20 @@ class TicketForm(forms.Form):
         self.fields["category"].queryset = Category.objects.filter(active=True).order_by("name")
         self.fields["attachments"].help_text = self.rules.summary
         self.fields["attachments"].widget.attrs["accept"] = self.rules.accept
+        # While the subject is typed, matching help articles load under it (HTMX). Without
+        # JavaScript these attributes do nothing and the form works as before.
+        self.fields["subject"].widget.attrs.update(
+            {
+                "hx-get": reverse("portal:suggestions"),
+                "hx-trigger": "keyup changed delay:400ms, search",
+                "hx-params": "subject",
+                "hx-target": "#portal-suggestions",
+                "hx-swap": "outerHTML",
+                "hx-sync": "this:replace",
+                "aria-controls": "portal-suggestions",
+                "autocomplete": "off",
+            }
+        )
         if customer is not None:
             for field, value in (("name", customer.name), ("email", customer.email)):
                 self.fields[field].disabled = True

@@ -7,6 +7,7 @@ is theirs by account; internal notes never reach these pages (the selectors leav
 
 from dataclasses import dataclass
 
+from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
@@ -22,6 +23,8 @@ from django_htmx.middleware import HtmxDetails
 from agents.permissions import agent_display_name
 from helpdesk.exceptions import ApplicationError
 from helpdesk.markdown import render_markdown
+from knowledge import selectors as knowledge_selectors
+from knowledge import services as knowledge_services
 from tickets import selectors, services
 from tickets.forms.portal import ReplyForm, TicketForm, add_service_error
 from tickets.models import Channel, Customer, Status, Ticket, TicketMessage
@@ -138,12 +141,16 @@ def home(request: HtmxHttpRequest) -> HttpResponse:
 
 def _file_ticket(request: HttpRequest, form: TicketForm, customer: Customer | None) -> Ticket:
     data = form.cleaned_data
-    # One transaction around both services: if the ticket is refused, the customer row
-    # created for it is rolled back too. Nothing is half-saved.
+    # The session row is written before the transaction: a refused ticket rolls back what
+    # the transaction wrote, and the session must outlive that.
+    session_key = _session_key(request)
+    # One transaction around the services: if the ticket is refused, the customer row
+    # created for it is rolled back too, and a ticket always has its filing row (the
+    # deflection rate's denominator). Nothing is half-saved.
     with transaction.atomic():
         if customer is None:
             customer = services.customer_get_or_create(email=data["email"], name=data["name"])
-        return services.ticket_create(
+        ticket = services.ticket_create(
             customer=customer,
             subject=data["subject"],
             body=data["description"],
@@ -152,6 +159,8 @@ def _file_ticket(request: HttpRequest, form: TicketForm, customer: Customer | No
             files=data["attachments"],
             actor=request.user if request.user.is_authenticated else None,
         )
+        knowledge_services.portal_filing_record(ticket=ticket, session_key=session_key)
+        return ticket
 
 
 def _render_home(
@@ -318,3 +327,73 @@ def my_tickets(request: HtmxHttpRequest) -> HttpResponse:
     if request.htmx:
         template += "#ticket-list"
     return render(request, template, {"customer": customer, "page": page})
+
+
+# Suggested articles while the customer types ------------------------------------------------
+
+SUGGESTIONS_LIMIT = 5
+SUGGESTIONS_MIN_QUERY = 3
+SUGGESTIONS_MAX_QUERY = 200
+SUGGESTIONS_TEMPLATE = "portal/home.html#suggestions"
+DEFLECTED_MESSAGE = "Glad that helped — no ticket needed. Still stuck? Send the form anyway."
+
+
+def _session_key(request: HttpRequest) -> str:
+    """This browser's session key, creating the session if it has none yet (a first-time
+    visitor filing without an account)."""
+    if request.session.session_key is None:
+        request.session.save()
+    return request.session.session_key
+
+
+def _typed_subject(data) -> str:
+    """The subject as typed, from `q` or the form's own `subject` field, capped so a huge
+    query never reaches the search."""
+    return (data.get("q") or data.get("subject") or "").strip()[:SUGGESTIONS_MAX_QUERY]
+
+
+@never_cache
+@require_GET
+def suggestions(request: HtmxHttpRequest) -> HttpResponse:
+    """Published articles matching the subject being typed, best first. Fewer than three
+    characters give an empty box, so a first keystroke does not search."""
+    query = _typed_subject(request.GET)
+    articles = []
+    if len(query) >= SUGGESTIONS_MIN_QUERY:
+        articles = knowledge_selectors.portal_article_suggestions(
+            query=query, limit=SUGGESTIONS_LIMIT
+        )
+    return render(request, SUGGESTIONS_TEMPLATE, {"suggestions": articles})
+
+
+@require_POST
+def suggestion_helpful(request: HtmxHttpRequest, article_id: int) -> HttpResponse:
+    """The "This answered my question" button: count a deflection for this session and
+    article (once, however often it is clicked). No ticket is created; the form stays
+    usable."""
+    article = knowledge_selectors.portal_article_for_deflection(pk=article_id)
+    customer = selectors.customer_for_user(request.user)
+    knowledge_services.deflection_record(
+        article=article,
+        query=_typed_subject(request.POST),
+        session_key=_session_key(request),
+        email=_known_email(request, customer),
+    )
+    if not request.htmx:
+        messages.success(request, DEFLECTED_MESSAGE)
+        return redirect("portal:home")
+    return render(request, SUGGESTIONS_TEMPLATE, {"deflected": True})
+
+
+def _known_email(request: HttpRequest, customer: Customer | None) -> str:
+    """The customer's email when we know it: their record, their account, or a valid address
+    already typed into the form. Never required."""
+    if customer is not None:
+        return customer.email
+    if request.user.is_authenticated and request.user.email:
+        return request.user.email
+    field = forms.EmailField(max_length=254, required=False)
+    try:
+        return field.clean(request.POST.get("email", ""))
+    except ValidationError:
+        return ""

@@ -28,14 +28,15 @@ from django.utils.text import slugify
 
 from agents import routing
 from agents.models import AgentProfile, OnCallShift, Team
-from knowledge.models import CannedResponse
-from knowledge.services import canned_response_create
+from knowledge.models import Article, CannedResponse
+from knowledge.services import article_create, canned_response_create
 from sla import hooks as sla_hooks
 from sla.services import sla_replay, sla_sweep
 from tickets import hooks, notifications
 from tickets.automation import engine as rules_engine
 from tickets.hooks import SLA_VERBS
 from tickets.management.commands import _demo_content as content
+from tickets.management.commands._demo_articles import ARTICLES
 from tickets.models import (
     Category,
     Channel,
@@ -283,6 +284,7 @@ class Command(BaseCommand):
             seeder = Seeder(rng=random.Random(seed))
             seeder.seed_people()
             seeder.seed_canned_responses()
+            seeder.seed_articles()
             if Ticket.objects.exists():
                 self.stdout.write("Tickets exist already: only missing people and teams added.")
             else:
@@ -407,6 +409,22 @@ class Seeder:
                     category=self.categories[category_slug] if category_slug else None,
                     follow_up_status=follow_up,
                     content=text,
+                )
+
+    def seed_articles(self) -> None:
+        """The demo help center: published articles in every category. Only the missing ones
+        (by slug) are added, through the article services."""
+        existing = set(Article.objects.values_list("slug", flat=True))
+        for slug, category_slug, title, summary, tags, body in ARTICLES:
+            if slug not in existing:
+                article_create(
+                    slug=slug,
+                    title=title,
+                    summary=summary,
+                    body=body,
+                    tags=tags,
+                    category=self.categories[category_slug],
+                    published=True,
                 )
 
     def _user(self, username: str, **fields):
@@ -614,6 +632,7 @@ class Seeder:
             priority=s.priority,
             channel=s.channel,
             tags=s.template[2],
+            classify=False,
         )
         for minutes, action in steps:
             at += timedelta(minutes=minutes)
