@@ -200,6 +200,15 @@ class Ticket(models.Model):
     sla_state = models.CharField(
         max_length=10, choices=SlaState.choices, default=SlaState.NONE, blank=True
     )
+    # Set by tickets.services.merge when this ticket was merged (and closed) into another.
+    merged_into = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="merged_tickets",
+        editable=False,
+    )
 
     class Meta:
         ordering = ["-created_at"]
@@ -305,6 +314,7 @@ class TicketEvent(models.Model):
         ESCALATION_ACKNOWLEDGED = "escalation_acknowledged", "Escalation acknowledged"
         TYPE_CHANGED = "type_changed", "Type changed"
         RULE_FIRED = "rule_fired", "Automation rule fired"
+        MERGED = "merged", "Merged"
 
     ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="events")
     kind = models.CharField(max_length=30, choices=Kind.choices)
@@ -330,6 +340,41 @@ class TicketEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} on {self.ticket_id}"
+
+
+class TicketLink(models.Model):
+    """A link between two tickets: related (found on creation) or a duplicate merged into
+    another. Written only by `tickets.services` (related.py, merge.py)."""
+
+    class Kind(models.TextChoices):
+        RELATED = "related", "Related"
+        DUPLICATE_OF = "duplicate_of", "Duplicate of"
+
+    class Reason(models.TextChoices):
+        SAME_CUSTOMER = "same_customer", "Same customer"
+        SIMILAR_SUBJECT = "similar_subject", "Similar subject"
+        MERGED = "merged", "Merged"
+
+    from_ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="links_from")
+    to_ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="links_to")
+    kind = models.CharField(max_length=20, choices=Kind.choices, default=Kind.RELATED)
+    reason = models.CharField(max_length=20, choices=Reason.choices)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["from_ticket", "to_ticket", "kind"], name="ticket_link_unique"
+            ),
+            models.CheckConstraint(
+                condition=~Q(from_ticket=models.F("to_ticket")), name="ticket_link_not_self"
+            ),
+        ]
+        indexes = [models.Index(fields=["to_ticket", "kind"], name="ticket_link_to")]
+
+    def __str__(self) -> str:
+        return f"{self.from_ticket_id} {self.kind} {self.to_ticket_id}"
 
 
 class Notification(models.Model):

@@ -16,6 +16,7 @@ from tickets.models import (
     Customer,
     Ticket,
     TicketEvent,
+    TicketLink,
     TicketMessage,
 )
 
@@ -109,6 +110,7 @@ def ticket_for_agent(*, agent, reference: str) -> Ticket:
                 "customer__organization",
                 "assignee",
                 "assignee__agent_profile",
+                "merged_into",
             )
             .prefetch_related(
                 "tags",
@@ -121,6 +123,16 @@ def ticket_for_agent(*, agent, reference: str) -> Ticket:
         raise Http404 from None
 
 
+def ticket_links(*, ticket: Ticket) -> list[TicketLink]:
+    """The ticket's links in both directions, with both tickets joined: one query. For the
+    desk ticket page, whose ticket came from `ticket_for_agent`."""
+    return list(
+        TicketLink.objects.filter(Q(from_ticket=ticket) | Q(to_ticket=ticket))
+        .select_related("from_ticket", "to_ticket")
+        .order_by("created_at", "id")
+    )
+
+
 def ticket_for_public_link(*, public_id: str) -> Ticket:
     """The ticket behind a customer's secure link, with public messages only, or 404."""
     public_messages = (
@@ -130,7 +142,9 @@ def ticket_for_public_link(*, public_id: str) -> Ticket:
     )
     try:
         return (
-            Ticket.objects.select_related("category", "customer", "assignee__agent_profile")
+            Ticket.objects.select_related(
+                "category", "customer", "assignee__agent_profile", "merged_into"
+            )
             .prefetch_related(
                 Prefetch("messages", queryset=public_messages, to_attr="public_messages")
             )

@@ -32,6 +32,7 @@ ACTIONS = [
     "ticket_escalate",
     "ticket_resolve",
     "ticket_acknowledge",
+    "ticket_merge",
 ]
 
 # Queries for one queue page, whatever its length: session, user, agent profile, the select
@@ -42,9 +43,9 @@ QUEUE_QUERIES = 10
 QUEUE_PARTIAL_QUERIES = 6
 # Queries for the ticket page, whatever the length of the conversation: session, user, agent
 # profile, the ticket, its tags, messages, attachments and events, the select options, the
-# bell's unread count, and the SLA clocks and SLA events (two more when the clocks' policies
-# run on a business calendar: its periods and holidays).
-TICKET_QUERIES = 15
+# bell's unread count, the SLA clocks and SLA events (two more when the clocks' policies
+# run on a business calendar: its periods and holidays), and the related tickets' links.
+TICKET_QUERIES = 16
 
 
 @pytest.fixture

@@ -181,6 +181,17 @@ class EscalateForm(forms.Form):
     )
 
 
+class MergeForm(forms.Form):
+    target = forms.CharField(
+        max_length=30,
+        error_messages={"required": "Enter the reference of the ticket to merge into."},
+    )
+    reason = forms.CharField(max_length=500, required=False)
+
+    def clean_target(self) -> str:
+        return self.cleaned_data["target"].strip().upper()
+
+
 class ResolveForm(forms.Form):
     resolution = forms.CharField(
         max_length=MAX_MESSAGE_LENGTH,

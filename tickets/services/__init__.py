@@ -23,6 +23,7 @@ from tickets.services.lifecycle import (
     ticket_set_tags,
     ticket_transition,
 )
+from tickets.services.merge import ticket_merge
 from tickets.services.messages import ticket_add_note, ticket_customer_reply, ticket_reply
 from tickets.services.sla_summary import ticket_store_sla_summary
 
@@ -43,6 +44,7 @@ __all__ = [
     "ticket_customer_reply",
     "ticket_escalate",
     "ticket_log_escalation",
+    "ticket_merge",
     "ticket_reopen",
     "ticket_reply",
     "ticket_resolve",

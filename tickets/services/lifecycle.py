@@ -118,6 +118,32 @@ def apply_status_change(
     )
 
 
+def close_merged_locked(ticket: Ticket, *, actor, reason: str) -> TicketEvent | None:
+    """Close a locked ticket that was just merged into another, from any status but closed.
+
+    The one move outside the table (docs/lifecycle.md, "Merging"): a merged duplicate has
+    nothing left to resolve, so it goes straight to closed with one `status_changed` event
+    (`data.via` = merge). Only `ticket_merge` calls it; the caller schedules the hooks.
+    """
+    from_status = ticket.status
+    if from_status == Status.CLOSED:
+        return None
+    now = timezone.now()
+    ticket.status = Status.CLOSED
+    ticket.closed_at = now
+    ticket.updated_at = now
+    ticket.save(update_fields=["status", "closed_at", "updated_at"])
+    return record_event(
+        ticket,
+        TicketEvent.Kind.STATUS_CHANGED,
+        actor=actor,
+        from_value=from_status,
+        to_value=Status.CLOSED,
+        data={"reason": reason, "via": "merge"},
+        at=now,
+    )
+
+
 @transaction.atomic
 def ticket_transition(
     *, ticket: Ticket, to_status: str, actor=None, reason: str = "", resolution: str = ""

@@ -19,6 +19,7 @@ urlpatterns = [
     path("tickets/<str:reference>/tags/", actions.ticket_tags, name="ticket_tags"),
     path("tickets/<str:reference>/escalate/", actions.ticket_escalate, name="ticket_escalate"),
     path("tickets/<str:reference>/resolve/", actions.ticket_resolve, name="ticket_resolve"),
+    path("tickets/<str:reference>/merge/", actions.ticket_merge, name="ticket_merge"),
     path(
         "tickets/<str:reference>/acknowledge/",
         actions.ticket_acknowledge,

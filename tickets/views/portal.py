@@ -218,6 +218,10 @@ def _ticket_context(ticket: Ticket, form: ReplyForm, *, notice: str = "", alert:
         else "",
         "notice": notice,
         "alert": alert,
+        # A merged request points to the ticket it went into. Merges stay within one
+        # customer; the check keeps another customer's secure link from ever showing here.
+        "merged_link": ticket.merged_into is not None
+        and ticket.merged_into.customer_id == ticket.customer_id,
     }
 
 

@@ -19,6 +19,7 @@ from tickets.forms.desk import (
     CategoryForm,
     ClaimForm,
     EscalateForm,
+    MergeForm,
     NoteForm,
     PriorityForm,
     ReplyForm,
@@ -215,6 +216,24 @@ def ticket_resolve(request: HtmxHttpRequest, reference: str) -> HttpResponse:
 
     form = ResolveForm(request.POST)
     return _run_action(request, reference, action="resolve", form=form, perform=perform)
+
+
+@agent_required
+@require_POST
+def ticket_merge(request: HtmxHttpRequest, reference: str) -> HttpResponse:
+    """Merge this ticket (a duplicate) into the ticket whose reference the agent typed."""
+
+    def perform(ticket, data):
+        target = Ticket.objects.filter(reference=data["target"]).first()
+        if target is None:
+            raise ValidationError({"target": f"No ticket {data['target']}."})
+        services.ticket_merge(
+            source=ticket, target=target, actor=request.user, reason=data["reason"]
+        )
+        return f"{ticket.reference} merged into {target.reference}."
+
+    form = MergeForm(request.POST)
+    return _run_action(request, reference, action="merge", form=form, perform=perform)
 
 
 @agent_required

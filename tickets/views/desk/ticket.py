@@ -18,6 +18,7 @@ from tickets.forms.desk import (
     CategoryForm,
     ClaimForm,
     EscalateForm,
+    MergeForm,
     NoteForm,
     PriorityForm,
     ReplyForm,
@@ -27,8 +28,16 @@ from tickets.forms.desk import (
     TeamForm,
     desk_choices,
 )
-from tickets.models import Channel, Priority, Status, Ticket, TicketEvent, TicketMessage
-from tickets.selectors import ticket_for_agent
+from tickets.models import (
+    Channel,
+    Priority,
+    Status,
+    Ticket,
+    TicketEvent,
+    TicketLink,
+    TicketMessage,
+)
+from tickets.selectors import ticket_for_agent, ticket_links
 from tickets.views.desk.access import HtmxHttpRequest, agent_required
 from tickets.views.desk.labels import _priority_label, _status_label
 from tickets.views.desk.sla import _ticket_sla
@@ -47,6 +56,26 @@ class MessageRow:
     author_name: str
     css_class: str
     attachments: list
+
+
+@dataclass
+class RelatedRow:
+    ticket: Ticket
+    label: str
+
+
+def _related(ticket: Ticket) -> list[RelatedRow]:
+    """The related-tickets card: the other ticket of each link, and why it is listed."""
+    rows = []
+    for link in ticket_links(ticket=ticket):
+        outgoing = link.from_ticket_id == ticket.pk
+        other = link.to_ticket if outgoing else link.from_ticket
+        if link.kind == TicketLink.Kind.DUPLICATE_OF:
+            label = "Merged into this ticket" if not outgoing else "Merged into"
+        else:
+            label = link.get_reason_display()
+        rows.append(RelatedRow(other, label))
+    return rows
 
 
 @dataclass
@@ -147,6 +176,16 @@ def _timeline(ticket: Ticket) -> list[TimelineEntry]:
             case kinds.ESCALATED:
                 summary = "escalated the ticket"
                 old, new = f"Level {old or 0}", f"Level {new}"
+            case kinds.MERGED:
+                if data.get("into"):
+                    summary = f"merged this ticket into {data['into']}"
+                else:
+                    summary = f"merged {data.get('from', old)} into this ticket"
+                old, new = "", ""
+                notes = [f"{data.get('messages', 0)} message(s) moved"]
+                if data.get("reason"):
+                    notes.append(data["reason"])
+                detail = "; ".join(notes)
         entries.append(
             TimelineEntry(
                 kind=event.kind,
@@ -180,6 +219,7 @@ def _ticket_context(
         "tags": TagsForm(initial={"tags": ", ".join(tags)}),
         "escalate": EscalateForm(),
         "resolve": ResolveForm(),
+        "merge": MergeForm(),
         "acknowledge": Form(),
     }
     forms.update(bound or {})
@@ -193,6 +233,7 @@ def _ticket_context(
         "assignee_name": agent_display_name(ticket.assignee) if ticket.assignee else "",
         "conversation": _conversation(ticket),
         "timeline": _timeline(ticket),
+        "related": _related(ticket),
         "forms": forms,
         "composer": composer,
         "choices": desk_choices(),

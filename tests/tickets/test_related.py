@@ -1,0 +1,112 @@
+"""Related tickets: linked on creation by customer and by a very similar subject."""
+
+from datetime import timedelta
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from tests.factories import CustomerFactory, TicketFactory
+from tickets import services
+from tickets.models import Status, Ticket, TicketLink
+from tickets.services.related import jaccard, subject_words, ticket_link_related
+
+
+def linked(ticket: Ticket, reason: str) -> set[int]:
+    return set(
+        TicketLink.objects.filter(from_ticket=ticket, reason=reason).values_list(
+            "to_ticket_id", flat=True
+        )
+    )
+
+
+def file_with_hooks(capture, **kwargs) -> Ticket:
+    with capture(execute=True):
+        return TicketFactory(**kwargs)
+
+
+@pytest.mark.django_db
+def test_a_new_ticket_is_linked_to_its_customers_open_tickets(
+    customer, agent, django_capture_on_commit_callbacks
+):
+    first = TicketFactory(customer=customer, subject="Invoice missing")
+    second = TicketFactory(customer=customer, subject="Cannot log in")
+    done = TicketFactory(customer=customer, subject="Old question")
+    services.ticket_transition(ticket=done, to_status=Status.IN_PROGRESS, actor=agent)
+    services.ticket_resolve(ticket=done, actor=agent, resolution="Answered.")
+    TicketFactory(subject="Someone else's ticket")
+
+    new = file_with_hooks(django_capture_on_commit_callbacks, customer=customer, subject="Hello")
+
+    assert linked(new, TicketLink.Reason.SAME_CUSTOMER) == {first.pk, second.pk}
+    assert not linked(new, TicketLink.Reason.SIMILAR_SUBJECT)
+    assert {link.kind for link in TicketLink.objects.all()} == {TicketLink.Kind.RELATED}
+
+
+@pytest.mark.django_db
+def test_same_customer_links_are_bounded_to_the_five_newest(customer):
+    older = [TicketFactory(customer=customer, subject=f"Question {n}") for n in range(7)]
+    new = TicketFactory(customer=customer, subject="Another question")
+
+    ticket_link_related(ticket=new)
+
+    assert linked(new, TicketLink.Reason.SAME_CUSTOMER) == {t.pk for t in older[-5:]}
+
+
+@pytest.mark.django_db
+def test_open_tickets_with_a_very_similar_subject_are_linked_and_dissimilar_ones_not(
+    django_capture_on_commit_callbacks,
+):
+    similar = TicketFactory(subject="Password reset email never arrives")
+    TicketFactory(subject="Password change page is slow")
+    TicketFactory(subject="Reset my dashboard layout")
+    stale = TicketFactory(subject="Password reset email never arrives!")
+    Ticket.objects.filter(pk=stale.pk).update(created_at=timezone.now() - timedelta(days=31))
+
+    new = file_with_hooks(
+        django_capture_on_commit_callbacks,
+        customer=CustomerFactory(),
+        subject="The password reset email never arrived",
+    )
+
+    assert linked(new, TicketLink.Reason.SIMILAR_SUBJECT) == {similar.pk}
+    assert not linked(new, TicketLink.Reason.SAME_CUSTOMER)
+
+
+@pytest.mark.django_db
+def test_similar_links_are_bounded_cheap_and_idempotent(django_assert_max_num_queries):
+    for _ in range(8):
+        TicketFactory(subject="Webhook deliveries failing with timeout")
+    new = TicketFactory(subject="Webhook deliveries failing with timeout")
+
+    # Same customer, similar candidates, one insert, and the savepoint around them.
+    with django_assert_max_num_queries(5):
+        ticket_link_related(ticket=new)
+    ticket_link_related(ticket=new)
+
+    assert len(linked(new, TicketLink.Reason.SIMILAR_SUBJECT)) == 5
+    assert TicketLink.objects.count() == 5
+
+
+def test_subject_similarity_is_a_normalised_word_set_jaccard():
+    a = subject_words("The Export button SPINS forever")
+    assert a == {"export", "button", "spins", "forever"}
+    assert jaccard(a, subject_words("export button spins forever!")) == 1.0
+    assert jaccard(a, subject_words("export report")) < 0.6
+    assert jaccard(a, frozenset()) == 0.0
+
+
+@pytest.mark.django_db
+def test_the_desk_ticket_page_lists_related_tickets(client, agent, customer):
+    other = TicketFactory(customer=customer, subject="Invoice missing")
+    new = TicketFactory(customer=customer, subject="Hello")
+    ticket_link_related(ticket=new)
+    client.force_login(agent)
+
+    response = client.get(reverse("desk:ticket", args=[new.reference]))
+    back = client.get(reverse("desk:ticket", args=[other.reference]))
+
+    assert "Related tickets" in response.text
+    assert other.reference in response.text and "Invoice missing" in response.text
+    assert "Same customer" in response.text
+    assert new.reference in back.text
