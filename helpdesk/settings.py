@@ -169,6 +169,17 @@ DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Support <support@exam
 MANAGER_WEBHOOK_URL = os.environ.get("MANAGER_WEBHOOK_URL", "")
 MANAGER_WEBHOOK_SECRET = os.environ.get("MANAGER_WEBHOOK_SECRET", "")
 
+# The optional AI layer (knowledge.ai): any OpenAI-compatible chat completions endpoint. It is
+# on only when both AI_BASE_URL and AI_API_KEY are set; everything else works without it.
+AI_BASE_URL = os.environ.get("AI_BASE_URL", "")
+AI_API_KEY = os.environ.get("AI_API_KEY", "")
+AI_MODEL = os.environ.get("AI_MODEL", "gpt-4o-mini")
+# Short on purpose: model calls run in background jobs, and a slow model must not hold them.
+AI_TIMEOUT_SECONDS = float(os.environ.get("AI_TIMEOUT_SECONDS", "10"))
+AI_MAX_RETRIES = int(os.environ.get("AI_MAX_RETRIES", "1"))
+# Calls are refused once this calendar month's logged spend reaches the budget.
+AI_MONTHLY_BUDGET_USD = os.environ.get("AI_MONTHLY_BUDGET_USD", "50")
+
 # Security headers. Scripts and styles need the per-request nonce; nothing loads from a CDN.
 SECURE_CSP = {
     "default-src": [CSP.SELF],

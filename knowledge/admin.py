@@ -5,6 +5,9 @@ published or unpublished through its verbs; the preview shows the rendered body.
 
 Canned responses: write them, see them filled in with sample values.
 
+The AI log (`AIInteraction`) and the budget alerts are read-only: they are written by
+`knowledge.ai.service`. Model prices are edited here; a model without a price costs 0.
+
 Saving runs the model's validation, so unknown placeholders and lone braces are refused
 with the list of allowed placeholders. The usage count is read-only: it is counted by
 `knowledge.services`.
@@ -16,7 +19,8 @@ from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 
 from helpdesk.markdown import render_markdown
-from knowledge.models import Article, CannedResponse
+from knowledge.ai.service import month_spend, monthly_budget
+from knowledge.models import AIBudgetAlert, AIInteraction, AIModelPrice, Article, CannedResponse
 from knowledge.placeholders import fill, validate_template
 from knowledge.services import article_publish, article_save, article_unpublish
 
@@ -125,3 +129,52 @@ class ArticleAdmin(admin.ModelAdmin):
         for article in queryset:
             article_unpublish(article=article)
         self.message_user(request, f"Unpublished {queryset.count()} article(s).")
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(AIInteraction)
+class AIInteractionAdmin(ReadOnlyAdmin):
+    list_display = [
+        "created_at",
+        "purpose",
+        "model",
+        "outcome",
+        "input_tokens",
+        "output_tokens",
+        "cost_usd",
+        "latency_ms",
+        "ticket",
+    ]
+    list_filter = ["purpose", "outcome", "model", "created_at"]
+    list_select_related = ["ticket"]
+    search_fields = ["ticket__reference", "error"]
+    date_hierarchy = "created_at"
+
+    def changelist_view(self, request, extra_context=None):
+        extra_context = {
+            **(extra_context or {}),
+            "subtitle": f"Spent this month: ${month_spend():.2f} "
+            f"of the ${monthly_budget():.2f} budget",
+        }
+        return super().changelist_view(request, extra_context=extra_context)
+
+
+@admin.register(AIModelPrice)
+class AIModelPriceAdmin(admin.ModelAdmin):
+    list_display = ["model", "input_per_million_usd", "output_per_million_usd"]
+    search_fields = ["model"]
+
+
+@admin.register(AIBudgetAlert)
+class AIBudgetAlertAdmin(ReadOnlyAdmin):
+    list_display = ["month", "threshold", "created_at"]

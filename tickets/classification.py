@@ -9,6 +9,12 @@ Two ordered tables, editable in admin, decide what a ticket filed without those 
   when the caller left the priority unset. The rules see the classified category and type.
 
 What was applied (pattern name and confidence, rule name) is recorded in the `created` event.
+
+When no pattern matched and the AI is on (knowledge.ai), the model is asked too, but never
+inside the customer's request: the before-hook only records the open fields in
+`ctx.changes["ai_classify"]`, and the after-hook `queue_ai_classification` queues
+`knowledge.tasks.ai_classify_ticket` once the ticket is committed. The ticket reaches agents
+either way; the model's answer arrives as ordinary change events (knowledge.ai.classification).
 The defaults below (seed 001's patterns and `calculatePriority`) are installed by a data
 migration; nothing reads them at run time.
 """
@@ -186,6 +192,13 @@ def classify_new_ticket(ctx) -> None:
                 tags.append(tag)
         ctx.changes["tags"] = tags
 
+    elif any(open_fields.values()):
+        from knowledge.ai.client import ai_enabled
+
+        if ai_enabled():
+            ctx.changes["ai_classify"] = [name for name, is_open in open_fields.items() if is_open]
+            record["ai"] = "queued"
+
     if open_fields.get("priority"):
         rule = first_matching_priority_rule(ticket)
         if rule is not None:
@@ -193,3 +206,15 @@ def classify_new_ticket(ctx) -> None:
             record["priority_rule"] = rule.name
 
     ctx.changes["classification"] = record
+
+
+def queue_ai_classification(ctx) -> None:
+    """After-hook on "create" (runs on commit): queue the model's classification when the
+    before-hook asked for it. The task re-checks everything; a queueing fault is logged by the
+    hook runner and never affects the ticket."""
+    fields = ctx.changes.get("ai_classify")
+    if not fields:
+        return
+    from django_q.tasks import async_task
+
+    async_task("knowledge.tasks.ai_classify_ticket", ctx.ticket.pk, list(fields))

@@ -115,6 +115,7 @@ def install_default_hooks() -> None:
     from sla import hooks as sla_hooks
     from tickets import classification, notifications
     from tickets.automation import engine as rules
+    from tickets.services import related
 
     # Classification (tickets.classification): category, type, tags and priority the caller
     # left unset, before the reference (which carries the category's prefix) is computed.
@@ -124,6 +125,8 @@ def install_default_hooks() -> None:
     for verb in SLA_VERBS:
         register_after(verb, sla_hooks.on_ticket_changed)
     register_after("create", notifications.on_ticket_created)
+    # Related tickets (tickets.services.related): same customer's and similar open tickets.
+    register_after("create", related.on_ticket_created)
     register_after("reply", notifications.on_agent_replied)
     # Outbound webhooks (helpdesk.webhooks): created, assigned, escalated, resolved, and
     # public messages. Internal notes are never sent.
@@ -138,3 +141,7 @@ def install_default_hooks() -> None:
     register_after("create", routing.on_ticket_created)
     register_after("assign", routing.on_capacity_freed)
     register_after("transition", routing.on_capacity_freed)
+    # Last: with no matching pattern and the AI on, the model classifies the ticket in a
+    # background job queued after commit (knowledge.tasks.ai_classify_ticket), never in the
+    # customer's request.
+    register_after("create", classification.queue_ai_classification)

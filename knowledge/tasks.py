@@ -1,0 +1,15 @@
+"""django-q2 tasks for the knowledge app. Each takes ids, re-fetches, and is safe to run twice."""
+
+from tickets.models import Ticket
+
+
+def ai_classify_ticket(ticket_id: int, open_fields=None) -> list[str]:
+    """Classify a new ticket with the model (knowledge.ai.classification), queued on commit
+    by the create hook when no pattern matched. Returns the fields changed. Idempotent: a
+    ticket the model already answered for is not asked again."""
+    from knowledge.ai.classification import OPEN_FIELDS, ai_classify
+
+    ticket = Ticket.objects.select_related("category").filter(pk=ticket_id).first()
+    if ticket is None:
+        return []
+    return ai_classify(ticket=ticket, open_fields=tuple(open_fields or OPEN_FIELDS))
