@@ -20,7 +20,15 @@ from django.utils.safestring import mark_safe
 
 from helpdesk.markdown import render_markdown
 from knowledge.ai.service import month_spend, monthly_budget
-from knowledge.models import AIBudgetAlert, AIInteraction, AIModelPrice, Article, CannedResponse
+from knowledge.models import (
+    AIBudgetAlert,
+    AIInteraction,
+    AIModelPrice,
+    Article,
+    AutoAnswer,
+    AutoAnswerPolicy,
+    CannedResponse,
+)
 from knowledge.placeholders import fill, validate_template
 from knowledge.services import article_publish, article_save, article_unpublish
 
@@ -178,3 +186,25 @@ class AIModelPriceAdmin(admin.ModelAdmin):
 @admin.register(AIBudgetAlert)
 class AIBudgetAlertAdmin(ReadOnlyAdmin):
     list_display = ["month", "threshold", "created_at"]
+
+
+@admin.register(AutoAnswerPolicy)
+class AutoAnswerPolicyAdmin(admin.ModelAdmin):
+    list_display = ["__str__", "category", "mode", "threshold", "active"]
+    list_filter = ["mode", "active"]
+
+
+@admin.register(AutoAnswer)
+class AutoAnswerAdmin(admin.ModelAdmin):
+    """The cascade's answers and what became of them: read-only, decided in the desk."""
+
+    list_display = ["ticket", "tier", "confidence", "status", "decided_by", "created_at"]
+    list_filter = ["status", "tier"]
+    list_select_related = ["ticket", "decided_by"]
+    search_fields = ["ticket__reference"]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False

@@ -16,7 +16,7 @@ from django.db.models import Case, Count, IntegerField, Q, QuerySet, Value, When
 from django.http import Http404
 
 from agents.permissions import is_agent
-from knowledge.models import Article, CannedResponse, Deflection, PortalFiling
+from knowledge.models import Article, AutoAnswer, CannedResponse, Deflection, PortalFiling
 from tickets.models import Category, Ticket
 
 SEARCH_LIMIT = 10
@@ -251,3 +251,13 @@ def deflection_rate(*, since, until) -> dict:
         "filed": filed,
         "rate": deflections / total if total else None,
     }
+
+
+def auto_answer_message_ids(*, ticket: Ticket) -> set[int]:
+    """The ticket's automatic answers the customer may still say did not help (sent, not yet
+    flagged), by message id. One query."""
+    return set(
+        AutoAnswer.objects.filter(
+            ticket=ticket, status=AutoAnswer.Status.SENT, message__isnull=False
+        ).values_list("message_id", flat=True)
+    )

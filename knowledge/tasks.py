@@ -13,3 +13,22 @@ def ai_classify_ticket(ticket_id: int, open_fields=None) -> list[str]:
     if ticket is None:
         return []
     return ai_classify(ticket=ticket, open_fields=tuple(open_fields or OPEN_FIELDS))
+
+
+def auto_answer_ticket(ticket_id: int) -> str:
+    """Run the auto-response cascade (knowledge.autoanswer) on a new ticket, queued on commit
+    by the create hook. Returns the answer's status, or "human" when it is left to agents
+    (any fault included: the ticket is already filed and in the queue). Idempotent."""
+    import logging
+
+    from knowledge.autoanswer import run_auto_answer
+
+    ticket = Ticket.objects.filter(pk=ticket_id).first()
+    if ticket is None:
+        return "human"
+    try:
+        answer = run_auto_answer(ticket=ticket)
+    except Exception:
+        logging.getLogger(__name__).exception("Auto-answer for ticket %s failed", ticket_id)
+        return "human"
+    return answer.status if answer is not None else "human"

@@ -41,6 +41,7 @@ VERBS = frozenset(
         "note",
         "customer_reply",
         "escalate",
+        "auto_answer",
     }
 )
 
@@ -112,6 +113,7 @@ def install_default_hooks() -> None:
     """Every hook the product installs, in one list. Called once from TicketsConfig.ready()."""
     from agents import routing
     from helpdesk import webhooks
+    from knowledge import autoanswer
     from sla import hooks as sla_hooks
     from tickets import classification, notifications
     from tickets.automation import engine as rules
@@ -145,3 +147,7 @@ def install_default_hooks() -> None:
     # background job queued after commit (knowledge.tasks.ai_classify_ticket), never in the
     # customer's request.
     register_after("create", classification.queue_ai_classification)
+    # The auto-response cascade (knowledge.autoanswer) runs in a background job queued after
+    # commit; the customer is told of an automatic answer like of an agent's reply.
+    register_after("create", autoanswer.queue_auto_answer)
+    register_after("auto_answer", notifications.on_agent_replied)

@@ -315,6 +315,8 @@ class TicketEvent(models.Model):
         TYPE_CHANGED = "type_changed", "Type changed"
         RULE_FIRED = "rule_fired", "Automation rule fired"
         MERGED = "merged", "Merged"
+        AUTO_ANSWERED = "auto_answered", "Answered automatically"
+        AUTO_ANSWER_NOT_HELPFUL = "auto_answer_not_helpful", "Automatic answer did not help"
 
     ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="events")
     kind = models.CharField(max_length=30, choices=Kind.choices)

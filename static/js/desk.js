@@ -113,7 +113,7 @@
 
 /* Canned responses in the reply composer: the picker's search is plain htmx; a click on a
    result asks the server to fill the response in for this ticket (which also counts the use)
-   and puts the text into the reply box at the cursor. */
+   and puts the text into the reply box at the cursor. The suggested reply's Insert does too. */
 (function () {
   "use strict";
 
@@ -154,6 +154,19 @@
     note.textContent = text;
     results.replaceChildren(note);
   }
+
+  // The suggested reply carries its text: Insert puts it into the reply box the same way.
+  document.addEventListener("click", function (event) {
+    var insert = event.target.closest && event.target.closest(".suggestion-insert[data-suggestion-text]");
+    if (!insert) {
+      return;
+    }
+    var pane = insert.closest(".pane-reply");
+    var textarea = pane && pane.querySelector("textarea[name=body]");
+    if (textarea) {
+      insertAtCursor(textarea, insert.getAttribute("data-suggestion-text"));
+    }
+  });
 
   document.addEventListener("click", function (event) {
     var option = event.target.closest && event.target.closest(".canned-option[data-canned-url]");

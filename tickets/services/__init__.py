@@ -24,7 +24,13 @@ from tickets.services.lifecycle import (
     ticket_transition,
 )
 from tickets.services.merge import ticket_merge
-from tickets.services.messages import ticket_add_note, ticket_customer_reply, ticket_reply
+from tickets.services.messages import (
+    ticket_add_note,
+    ticket_customer_reply,
+    ticket_post_auto_answer,
+    ticket_record_auto_answer_not_helpful,
+    ticket_reply,
+)
 from tickets.services.sla_summary import ticket_store_sla_summary
 
 __all__ = [
@@ -45,6 +51,8 @@ __all__ = [
     "ticket_escalate",
     "ticket_log_escalation",
     "ticket_merge",
+    "ticket_post_auto_answer",
+    "ticket_record_auto_answer_not_helpful",
     "ticket_reopen",
     "ticket_reply",
     "ticket_resolve",

@@ -195,3 +195,59 @@ def ticket_customer_reply(
         )
     hooks.schedule_after(ctx)
     return message
+
+
+@transaction.atomic
+def ticket_post_auto_answer(*, ticket: Ticket, body: str) -> TicketMessage:
+    """The auto-response cascade's answer (knowledge.autoanswer): a public message authored
+    as AI, with no user, and one `auto_answered` event.
+
+    It does not set first_response_at and leaves the status alone: an automatic answer is not
+    an agent's first response, so the SLA clock keeps running until a person replies, and the
+    ticket stays in the queue in case the answer did not help. The after-hooks of the
+    `auto_answer` verb tell the customer, as for an agent's reply."""
+    body = _clean_body(body)
+    ticket = lock_ticket(ticket)
+    ensure_not_closed(ticket)
+    ctx = hooks.HookContext(verb="auto_answer", ticket=ticket, actor=None, changes={"body": body})
+    hooks.run_before(ctx)
+    now = timezone.now()
+    message = create_message(
+        ticket=ticket,
+        author_kind=TicketMessage.AuthorKind.AI,
+        author=None,
+        body=ctx.changes["body"],
+        is_internal=False,
+        at=now,
+    )
+    ticket.updated_at = now
+    ticket.save(update_fields=["updated_at"])
+    ctx.message = message
+    ctx.events.append(
+        record_event(
+            ticket,
+            TicketEvent.Kind.AUTO_ANSWERED,
+            actor=None,
+            at=now,
+            data={"message_id": message.pk},
+        )
+    )
+    hooks.schedule_after(ctx)
+    return message
+
+
+@transaction.atomic
+def ticket_record_auto_answer_not_helpful(*, ticket: Ticket, message_id: int | None) -> Ticket:
+    """The customer said the automatic answer did not help: one `auto_answer_not_helpful`
+    event (authored by the customer). Putting the ticket in front of an agent (tag, status)
+    is the caller's next step (knowledge.autoanswer.auto_answer_not_helpful)."""
+    ticket = lock_ticket(ticket)
+    record_event(
+        ticket,
+        TicketEvent.Kind.AUTO_ANSWER_NOT_HELPFUL,
+        actor=ticket.customer.user,
+        data={"message_id": message_id},
+    )
+    ticket.updated_at = timezone.now()
+    ticket.save(update_fields=["updated_at"])
+    return ticket

@@ -1,7 +1,7 @@
 from django.urls import path
 
-from tickets.views.desk import actions, attachments, queue, ticket
-from tickets.views.desk.canned import canned_insert, canned_search
+from tickets.views.desk import actions, approvals, attachments, queue, ticket
+from tickets.views.desk.canned import canned_insert, canned_search, ticket_suggest
 
 app_name = "desk"
 
@@ -27,5 +27,10 @@ urlpatterns = [
     ),
     path("tickets/<str:reference>/canned/", canned_search, name="canned_search"),
     path("tickets/<str:reference>/canned/<int:pk>/", canned_insert, name="canned_insert"),
+    path("tickets/<str:reference>/suggest/", ticket_suggest, name="ticket_suggest"),
+    path("approvals/", approvals.approval_queue, name="approvals"),
+    path("approvals/<int:pk>/approve/", approvals.approval_approve, name="approval_approve"),
+    path("approvals/<int:pk>/edit/", approvals.approval_edit, name="approval_edit"),
+    path("approvals/<int:pk>/reject/", approvals.approval_reject, name="approval_reject"),
     path("attachments/<int:attachment_id>/", attachments.attachment_download, name="attachment"),
 ]

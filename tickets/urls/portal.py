@@ -17,6 +17,11 @@ urlpatterns = [
     path("t/<str:public_id>/", portal.ticket_detail, name="ticket"),
     path("t/<str:public_id>/reply/", portal.reply, name="reply"),
     path(
+        "t/<str:public_id>/auto-answer/<int:message_id>/not-helpful/",
+        portal.auto_answer_not_helpful,
+        name="auto_answer_not_helpful",
+    ),
+    path(
         "t/<str:public_id>/attachments/<int:attachment_id>/",
         portal.attachment_download,
         name="attachment",

@@ -222,6 +222,8 @@ def _ticket_context(ticket: Ticket, form: ReplyForm, *, notice: str = "", alert:
         # customer; the check keeps another customer's secure link from ever showing here.
         "merged_link": ticket.merged_into is not None
         and ticket.merged_into.customer_id == ticket.customer_id,
+        # Automatic answers (knowledge.autoanswer) the customer may still say did not help.
+        "auto_answer_open_ids": knowledge_selectors.auto_answer_message_ids(ticket=ticket),
     }
 
 
@@ -279,6 +281,27 @@ def reply(request: HtmxHttpRequest, public_id: str) -> HttpResponse:
     notice = "Your reply was sent. We will get back to you here and by email."
     if was_resolved:
         notice = "Your reply was sent and the ticket is open again. We will take another look."
+    if request.htmx:
+        ticket = selectors.ticket_for_public_link(public_id=public_id)
+        response = _render_ticket(request, _ticket_context(ticket, ReplyForm(), notice=notice))
+        return trigger_client_event(response, "ticket-changed")
+    messages.success(request, notice)
+    return redirect("portal:ticket", public_id=public_id)
+
+
+@never_cache
+@require_POST
+def auto_answer_not_helpful(
+    request: HtmxHttpRequest, public_id: str, message_id: int
+) -> HttpResponse:
+    """The customer says an automatic answer did not help (by the secure link): recorded, and
+    the ticket goes in front of an agent."""
+    from knowledge import autoanswer
+
+    ticket = selectors.ticket_for_public_link(public_id=public_id)
+    answer = autoanswer.auto_answer_for_message(ticket=ticket, message_id=message_id)
+    autoanswer.auto_answer_not_helpful(answer=answer)
+    notice = "Thanks for telling us. A member of our team will look at your request."
     if request.htmx:
         ticket = selectors.ticket_for_public_link(public_id=public_id)
         response = _render_ticket(request, _ticket_context(ticket, ReplyForm(), notice=notice))

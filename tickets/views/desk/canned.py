@@ -1,4 +1,5 @@
-"""Canned responses in the reply composer: search them, and fill one in for the reply box.
+"""Canned responses in the reply composer: search them, and fill one in for the reply box;
+and the suggested reply.
 
 The search answers the picker's results fragment. The insert endpoint fills a response's
 placeholders for this ticket and the agent asking and answers JSON; a POST also counts the
@@ -10,6 +11,7 @@ from django.shortcuts import render
 from django.views.decorators.http import require_GET, require_http_methods
 
 from knowledge import selectors, services
+from knowledge.suggestions import suggest_reply
 from tickets.views.desk.access import HtmxHttpRequest, agent_required
 
 QUERY_MAX_LENGTH = 100
@@ -41,3 +43,14 @@ def canned_insert(request: HtmxHttpRequest, reference: str, pk: int) -> JsonResp
     if request.method == "POST":
         services.canned_response_mark_used(response=response)
     return JsonResponse({"id": response.pk, "name": response.name, "body": body})
+
+
+@agent_required
+@require_GET
+def ticket_suggest(request: HtmxHttpRequest, reference: str) -> HttpResponse:
+    """The composer's "Suggest a reply": an article, a similar ticket's resolution or a model
+    draft, shown with an Insert button; "No suggestion available" when there is none."""
+    ticket = selectors.ticket_for_composer(agent=request.user, reference=reference)
+    suggestion = suggest_reply(ticket=ticket, agent=request.user)
+    context = {"ticket": ticket, "suggestion": suggestion, "suggested": True}
+    return render(request, "desk/ticket.html#reply-suggestion", context)

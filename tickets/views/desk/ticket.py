@@ -176,6 +176,10 @@ def _timeline(ticket: Ticket) -> list[TimelineEntry]:
             case kinds.ESCALATED:
                 summary = "escalated the ticket"
                 old, new = f"Level {old or 0}", f"Level {new}"
+            case kinds.AUTO_ANSWERED:
+                summary, old, new = "answered automatically", "", ""
+            case kinds.AUTO_ANSWER_NOT_HELPFUL:
+                summary, old, new = "said the automatic answer did not help", "", ""
             case kinds.MERGED:
                 if data.get("into"):
                     summary = f"merged this ticket into {data['into']}"
