@@ -65,4 +65,11 @@ SCHEDULES: list[dict] = [
         "schedule_type": "I",
         "minutes": 5,
     },
+    {
+        # Daily: yesterday's AI calls, tokens and spend in one row (admin: AI usage days),
+        # with an anomaly flag and an admin notice when spend spikes or most calls fail.
+        "name": "helpdesk:ai-usage-daily",
+        "func": "knowledge.tasks.ai_usage_daily",
+        "schedule_type": "D",
+    },
 ]

@@ -24,6 +24,7 @@ from knowledge.models import (
     AIBudgetAlert,
     AIInteraction,
     AIModelPrice,
+    AIUsageDay,
     Article,
     AutoAnswer,
     AutoAnswerPolicy,
@@ -207,4 +208,31 @@ class AutoAnswerAdmin(admin.ModelAdmin):
         return False
 
     def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(AIUsageDay)
+class AIUsageDayAdmin(admin.ModelAdmin):
+    """Written by the daily usage job; read-only."""
+
+    list_display = [
+        "date",
+        "calls",
+        "failed",
+        "input_tokens",
+        "output_tokens",
+        "cost_usd",
+        "anomaly",
+        "anomaly_reason",
+    ]
+    list_filter = ["anomaly"]
+    date_hierarchy = "date"
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
         return False

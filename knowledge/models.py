@@ -257,6 +257,28 @@ class AIBudgetAlert(models.Model):
         return f"{self.month:%Y-%m}: {self.threshold} %"
 
 
+class AIUsageDay(models.Model):
+    """One day of AI use, aggregated by the daily usage job (seed 002 `ai-usage-monitor`),
+    with the anomaly flag it raised. Unique per date, so the job can run twice."""
+
+    date = models.DateField(unique=True)
+    calls = models.PositiveIntegerField(default=0)
+    failed = models.PositiveIntegerField(default=0)
+    input_tokens = models.PositiveBigIntegerField(default=0)
+    output_tokens = models.PositiveBigIntegerField(default=0)
+    cost_usd = models.DecimalField(max_digits=12, decimal_places=6, default=0)
+    anomaly = models.BooleanField(default=False)
+    anomaly_reason = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-date"]
+        verbose_name = "AI usage day"
+
+    def __str__(self) -> str:
+        return f"AI usage {self.date}"
+
+
 class AutoAnswerPolicy(models.Model):
     """What a confident automatic answer does on a category's new tickets (knowledge.autoanswer).
 

@@ -32,3 +32,10 @@ def auto_answer_ticket(ticket_id: int) -> str:
         logging.getLogger(__name__).exception("Auto-answer for ticket %s failed", ticket_id)
         return "human"
     return answer.status if answer is not None else "human"
+
+
+def ai_usage_daily() -> bool:
+    """Every morning (helpdesk/schedules.py): aggregate yesterday's AI use and flag anomalies."""
+    from knowledge.ai.usage import ai_usage_daily as aggregate
+
+    return aggregate() is not None
