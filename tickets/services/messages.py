@@ -57,6 +57,50 @@ def _clean_body(body: str) -> str:
     return require_text(body, field="body", label="A message", max_length=MAX_MESSAGE_LENGTH)
 
 
+def _post_message(
+    ctx: hooks.HookContext,
+    *,
+    author_kind: str,
+    author,
+    is_internal: bool,
+    event_kind: str,
+    files: Sequence[UploadedFile] = (),
+    stamp_fields: Sequence[str] = (),
+    event_data: dict | None = None,
+) -> TicketMessage:
+    """The part every conversation verb shares, on the locked ticket in `ctx`: the message
+    (body from `ctx.changes`, after the before-hooks), the ticket's `updated_at` and, for each
+    of `stamp_fields` still empty, the message's time (first_response_at), and the one message
+    event, appended to `ctx.events`."""
+    ticket = ctx.ticket
+    now = timezone.now()
+    message = create_message(
+        ticket=ticket,
+        author_kind=author_kind,
+        author=author,
+        body=ctx.changes["body"],
+        is_internal=is_internal,
+        files=files,
+        at=now,
+    )
+    for name in stamp_fields:
+        if getattr(ticket, name) is None:
+            setattr(ticket, name, now)
+    ticket.updated_at = now
+    ticket.save(update_fields=["updated_at", *stamp_fields])
+    ctx.message = message
+    ctx.events.append(
+        record_event(
+            ticket,
+            event_kind,
+            actor=ctx.actor,
+            at=now,
+            data={"message_id": message.pk, **(event_data or {})},
+        )
+    )
+    return message
+
+
 @transaction.atomic
 def ticket_reply(
     *, ticket: Ticket, actor, body: str, files: Sequence[UploadedFile] = ()
@@ -70,32 +114,16 @@ def ticket_reply(
     ensure_not_closed(ticket)
     ctx = hooks.HookContext(verb="reply", ticket=ticket, actor=actor, changes={"body": body})
     hooks.run_before(ctx)
-    now = timezone.now()
-    message = create_message(
-        ticket=ticket,
+    first = ticket.first_response_at is None
+    message = _post_message(
+        ctx,
         author_kind=TicketMessage.AuthorKind.AGENT,
         author=actor,
-        body=ctx.changes["body"],
         is_internal=False,
+        event_kind=TicketEvent.Kind.REPLIED,
         files=files,
-        at=now,
-    )
-    fields = ["updated_at"]
-    ticket.updated_at = now
-    first = ticket.first_response_at is None
-    if first:
-        ticket.first_response_at = now
-        fields.append("first_response_at")
-    ticket.save(update_fields=fields)
-    ctx.message = message
-    ctx.events.append(
-        record_event(
-            ticket,
-            TicketEvent.Kind.REPLIED,
-            actor=actor,
-            at=now,
-            data={"message_id": message.pk, "first_response": first},
-        )
+        stamp_fields=["first_response_at"] if first else [],
+        event_data={"first_response": first},
     )
     if ticket.status == Status.OPEN:
         ctx.events.append(apply_status_change(ticket, Status.IN_PROGRESS, actor=actor))
@@ -113,28 +141,14 @@ def ticket_add_note(*, ticket: Ticket, actor, body: str) -> TicketMessage:
     ticket = lock_ticket(ticket)
     ctx = hooks.HookContext(verb="note", ticket=ticket, actor=actor, changes={"body": body})
     hooks.run_before(ctx)
-    now = timezone.now()
-    message = create_message(
-        ticket=ticket,
+    message = _post_message(
+        ctx,
         author_kind=(
             TicketMessage.AuthorKind.AGENT if actor is not None else TicketMessage.AuthorKind.SYSTEM
         ),
         author=actor,
-        body=ctx.changes["body"],
         is_internal=True,
-        at=now,
-    )
-    ticket.updated_at = now
-    ticket.save(update_fields=["updated_at"])
-    ctx.message = message
-    ctx.events.append(
-        record_event(
-            ticket,
-            TicketEvent.Kind.NOTE_ADDED,
-            actor=actor,
-            at=now,
-            data={"message_id": message.pk},
-        )
+        event_kind=TicketEvent.Kind.NOTE_ADDED,
     )
     hooks.schedule_after(ctx)
     return message
@@ -162,27 +176,13 @@ def ticket_customer_reply(
         verb="customer_reply", ticket=ticket, actor=customer.user, changes={"body": body}
     )
     hooks.run_before(ctx)
-    now = timezone.now()
-    message = create_message(
-        ticket=ticket,
+    message = _post_message(
+        ctx,
         author_kind=TicketMessage.AuthorKind.CUSTOMER,
         author=customer.user,
-        body=ctx.changes["body"],
         is_internal=False,
+        event_kind=TicketEvent.Kind.CUSTOMER_REPLIED,
         files=files,
-        at=now,
-    )
-    ticket.updated_at = now
-    ticket.save(update_fields=["updated_at"])
-    ctx.message = message
-    ctx.events.append(
-        record_event(
-            ticket,
-            TicketEvent.Kind.CUSTOMER_REPLIED,
-            actor=customer.user,
-            at=now,
-            data={"message_id": message.pk},
-        )
     )
     if ticket.status in (Status.WAITING_CUSTOMER, Status.RESOLVED):
         reason = (
@@ -211,26 +211,12 @@ def ticket_post_auto_answer(*, ticket: Ticket, body: str) -> TicketMessage:
     ensure_not_closed(ticket)
     ctx = hooks.HookContext(verb="auto_answer", ticket=ticket, actor=None, changes={"body": body})
     hooks.run_before(ctx)
-    now = timezone.now()
-    message = create_message(
-        ticket=ticket,
+    message = _post_message(
+        ctx,
         author_kind=TicketMessage.AuthorKind.AI,
         author=None,
-        body=ctx.changes["body"],
         is_internal=False,
-        at=now,
-    )
-    ticket.updated_at = now
-    ticket.save(update_fields=["updated_at"])
-    ctx.message = message
-    ctx.events.append(
-        record_event(
-            ticket,
-            TicketEvent.Kind.AUTO_ANSWERED,
-            actor=None,
-            at=now,
-            data={"message_id": message.pk},
-        )
+        event_kind=TicketEvent.Kind.AUTO_ANSWERED,
     )
     hooks.schedule_after(ctx)
     return message
