@@ -2,9 +2,7 @@
 OpenAI-compatible stub server, human tier on every fault, the approval queue and the
 customer's "this did not help"."""
 
-import threading
 from decimal import Decimal
-from http.server import ThreadingHTTPServer
 
 import pytest
 from django.urls import reverse
@@ -13,7 +11,6 @@ from knowledge.models import AIInteraction, AutoAnswer, AutoAnswerPolicy
 from knowledge.services import article_create
 from knowledge.tasks import auto_answer_ticket
 from tests.factories import AgentFactory, CategoryFactory, CustomerFactory, UserFactory
-from tests.knowledge.test_ai import STUB_MODEL, Stub, StubHandler
 from tickets.models import Status, Ticket, TicketEvent, TicketMessage
 from tickets.services import ticket_create, ticket_transition
 
@@ -24,32 +21,13 @@ HTMX = {"HTTP_HX_REQUEST": "true"}
 
 
 @pytest.fixture
-def stub():
-    state = Stub()
-    state.answer = {
+def stub(stub):
+    """The shared stub server (tests/knowledge/conftest.py), answering as a drafted answer."""
+    stub.answer = {
         "answer": "Annual plans can be refunded in the first 30 days.",
         "confidence": 0.9,
     }
-    server = ThreadingHTTPServer(("127.0.0.1", 0), StubHandler)
-    server.daemon_threads = True
-    server.stub = state
-    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
-    thread.start()
-    state.url = f"http://127.0.0.1:{server.server_address[1]}/v1"
-    yield state
-    server.shutdown()
-    server.server_close()
-
-
-@pytest.fixture
-def ai_settings(settings, stub):
-    settings.AI_BASE_URL = stub.url
-    settings.AI_API_KEY = "test-key"
-    settings.AI_MODEL = STUB_MODEL
-    settings.AI_TIMEOUT_SECONDS = 0.5
-    settings.AI_MAX_RETRIES = 0
-    settings.AI_MONTHLY_BUDGET_USD = "50"
-    return settings
+    return stub
 
 
 @pytest.fixture

@@ -12,13 +12,8 @@ from knowledge.models import AIInteraction
 from knowledge.services import article_create
 from knowledge.suggestions import Suggestion, suggest_reply
 from tests.factories import AgentFactory, CustomerWithAccountFactory, TicketFactory
-from tests.knowledge import test_ai
 from tickets.models import Status, Ticket
 from tickets.services import ticket_resolve, ticket_transition
-
-# The real OpenAI-compatible stub server and the settings pointing at it.
-stub = test_ai.stub
-ai_settings = test_ai.ai_settings
 
 HTMX = {"HTTP_HX_REQUEST": "true"}
 DRAFT = {"reply": "Hello, please try exporting again after clearing the cache.", "confidence": 0.7}

@@ -1,0 +1,107 @@
+"""The real OpenAI-compatible stub server the AI tests talk to through the real client:
+POST /v1/chat/completions on port 0 in a thread, answering as `stub.mode` says."""
+
+import json
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+
+STUB_MODEL = "stub-model"
+
+# The default answer: a classification (tests of other purposes set `stub.answer`).
+CLASSIFICATION = {
+    "category": "billing",
+    "type": "billing",
+    "tags": ["Refund", "invoice"],
+    "urgency": 9,
+    "sentiment": "negative",
+    "confidence": 0.82,
+}
+
+
+class StubHandler(BaseHTTPRequestHandler):
+    """POST /v1/chat/completions answering as the server's `mode` says."""
+
+    def do_POST(self) -> None:  # noqa: N802 - http.server's naming
+        length = int(self.headers.get("Content-Length", 0))
+        request = json.loads(self.rfile.read(length) or b"{}")
+        stub = self.server.stub
+        stub.requests.append({"path": self.path, "body": request})
+        mode = stub.mode
+        if mode == "sleep":
+            time.sleep(stub.sleep_seconds)
+        if mode in ("500", "429"):
+            self.reply(int(mode), {"error": {"message": f"stub {mode}", "type": "stub"}})
+            return
+        content = {
+            "malformed": '{"category": "billing", ',
+            "array": '["billing"]',
+        }.get(mode, json.dumps(stub.answer))
+        message = {"role": "assistant", "content": content}
+        if mode == "refusal":
+            message = {"role": "assistant", "content": None, "refusal": "I can't help."}
+        self.reply(
+            200,
+            {
+                "id": "chatcmpl-stub",
+                "object": "chat.completion",
+                "created": int(time.time()),
+                "model": request.get("model", STUB_MODEL),
+                "choices": [{"index": 0, "message": message, "finish_reason": "stop"}],
+                "usage": {
+                    "prompt_tokens": stub.usage[0],
+                    "completion_tokens": stub.usage[1],
+                    "total_tokens": sum(stub.usage),
+                },
+            },
+        )
+
+    def reply(self, status: int, payload: dict) -> None:
+        body = json.dumps(payload).encode()
+        try:
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+        except OSError:
+            pass  # the client gave up (timeout test)
+
+    def log_message(self, format, *args) -> None:
+        pass
+
+
+class Stub:
+    def __init__(self) -> None:
+        self.mode = "json"
+        self.answer: dict = CLASSIFICATION
+        self.usage = (100, 20)
+        self.sleep_seconds = 1.0
+        self.requests: list[dict] = []
+
+
+@pytest.fixture
+def stub():
+    state = Stub()
+    server = ThreadingHTTPServer(("127.0.0.1", 0), StubHandler)
+    server.daemon_threads = True
+    server.stub = state
+    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
+    thread.start()
+    state.url = f"http://127.0.0.1:{server.server_address[1]}/v1"
+    yield state
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture
+def ai_settings(settings, stub):
+    settings.AI_BASE_URL = stub.url
+    settings.AI_API_KEY = "test-key"
+    settings.AI_MODEL = STUB_MODEL
+    settings.AI_TIMEOUT_SECONDS = 0.5
+    settings.AI_MAX_RETRIES = 0
+    settings.AI_MONTHLY_BUDGET_USD = "50"
+    return settings
