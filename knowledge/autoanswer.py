@@ -16,7 +16,8 @@ When neither the code tier is confident nor the model answers, a code-tier match
 threshold is still kept, as a draft. The category's `AutoAnswerPolicy` (or the default one)
 then decides: `send_confident` sends an answer at least `threshold` confident and holds the
 rest as drafts, `draft_only` holds every answer, `never` skips the cascade (no model call).
-With no active policy the cascade does nothing.
+Migration 0009 installs the default policy (send at 0.8 or more, draft below); with no
+active policy the cascade does nothing.
 
 Drafts wait in the desk's approval queue: approving sends the draft as the agent's reply,
 editing sends the edited text, rejecting sends nothing. The customer can say an automatic
@@ -129,7 +130,7 @@ def code_tier(ticket: Ticket) -> Candidate | None:
     terms = query_terms(ticket.subject)
     if not terms:
         return None
-    found = article_search(query=" ".join(terms), limit=1)
+    found = article_search(query=" ".join(terms), limit=1, semantic=False)
     if not found:
         return None
     article = found[0]

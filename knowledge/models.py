@@ -182,6 +182,7 @@ class AIInteraction(models.Model):
         DRAFT = "draft", "Draft a reply"
         SUGGEST = "suggest", "Suggest"
         QUERY = "query", "Query"
+        EMBEDDING = "embedding", "Embed text for semantic search"
 
     class Outcome(models.TextChoices):
         SENT = "sent", "Sent (answer received)"
@@ -282,8 +283,9 @@ class AIUsageDay(models.Model):
 class AutoAnswerPolicy(models.Model):
     """What a confident automatic answer does on a category's new tickets (knowledge.autoanswer).
 
-    The policy without a category is the default for every category without its own. With no
-    active policy at all, new tickets are never answered automatically."""
+    The policy without a category is the default for every category without its own; migration
+    0009 installs it as the issue asks (send at 0.8 or more, draft below). Deleting or
+    deactivating it means categories without their own policy are never answered automatically."""
 
     class Mode(models.TextChoices):
         SEND_CONFIDENT = "send_confident", "Send confident answers, draft the rest"
@@ -296,7 +298,9 @@ class AutoAnswerPolicy(models.Model):
         blank=True,
         on_delete=models.CASCADE,
         related_name="auto_answer_policy",
-        help_text="Empty means the default for categories without their own policy.",
+        help_text="Empty means the default for categories without their own policy (one is "
+        "installed: send at 0.8 or more, draft below). Without an active default, categories "
+        "without a policy are never answered automatically.",
     )
     mode = models.CharField(max_length=20, choices=Mode.choices, default=Mode.SEND_CONFIDENT)
     threshold = models.DecimalField(
@@ -387,3 +391,64 @@ class AutoAnswer(models.Model):
 
     def __str__(self) -> str:
         return f"{self.ticket_id}: {self.tier} ({self.status})"
+
+
+class ReplySuggestion(models.Model):
+    """An agent's click on "Suggest a reply" that needs the model: the click queues
+    `knowledge.tasks.reply_suggestion_run` and the panel polls this row until it is `ready`
+    (a draft to insert) or `failed` (`error` says why, in words for the agent). `used_at` is
+    set when the agent inserts the draft, and its `AIInteraction` becomes `used`."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Waiting for the model"
+        READY = "ready", "Ready"
+        FAILED = "failed", "Failed"
+
+    ticket = models.ForeignKey(
+        "tickets.Ticket", on_delete=models.CASCADE, related_name="reply_suggestions"
+    )
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="reply_suggestions",
+    )
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.PENDING)
+    text = models.TextField(blank=True)
+    confidence = models.DecimalField(max_digits=4, decimal_places=3, null=True, blank=True)
+    error = models.CharField(max_length=300, blank=True)
+    interaction = models.ForeignKey(
+        AIInteraction,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="reply_suggestions",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.ticket_id}: {self.status}"
+
+
+class ArticleEmbedding(models.Model):
+    """A published article's vector for semantic search (knowledge.embeddings), without
+    pgvector: L2-normalised float32 values, little-endian, as bytes. `text_hash` (SHA-256 of
+    the embedded text) and `model` let the sync job skip articles that have not changed."""
+
+    article = models.OneToOneField(Article, on_delete=models.CASCADE, related_name="embedding")
+    model = models.CharField(max_length=100)
+    text_hash = models.CharField(max_length=64)
+    dimensions = models.PositiveIntegerField()
+    vector = models.BinaryField()
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["model"], name="article_embedding_model")]
+
+    def __str__(self) -> str:
+        return f"{self.article_id}: {self.model} ({self.dimensions})"

@@ -9,6 +9,7 @@ title weighted highest. On SQLite every user term is quoted, so no FTS syntax ge
 """
 
 import re
+from dataclasses import dataclass
 
 from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVector
 from django.db import connection
@@ -148,16 +149,95 @@ def _search_sqlite(query: str, limit: int, published_only: bool) -> list[Article
     return results
 
 
-def article_search(*, query: str, limit: int = 10, published_only: bool = True) -> list[Article]:
-    """Articles matching `query`, best first, each with a `rank` (higher is better) and its
-    category joined. Any input is safe: empty or punctuation-only queries give [], never an
-    error. Two queries at most."""
-    query = _clean_query(query)
-    if not query or limit <= 0 or not fts5_match_expression(query):
-        return []
+def _full_text_search(query: str, limit: int, published_only: bool) -> list[Article]:
     if connection.vendor == "postgresql":
         return _search_postgresql(query, limit, published_only)
     return _search_sqlite(query, limit, published_only)
+
+
+# Semantic blending (knowledge.embeddings): score = TEXT_WEIGHT × rank / best rank among the
+# full-text hits (0 for an article found by its vector alone) + VECTOR_WEIGHT × cosine
+# similarity (negative counts as 0). An article the full text did not find joins only when its
+# similarity is at least SEMANTIC_MIN_SIMILARITY. Full-text hits considered: SEMANTIC_POOL.
+TEXT_WEIGHT = 0.5
+VECTOR_WEIGHT = 0.5
+SEMANTIC_MIN_SIMILARITY = 0.4
+SEMANTIC_POOL = 50
+
+
+def _blend(
+    query: str, limit: int, published_only: bool, vectors: dict, query_vector
+) -> list[Article]:
+    from knowledge.embeddings import cosine
+
+    text_hits = _full_text_search(query, max(limit, SEMANTIC_POOL), published_only)
+    best = max((a.rank for a in text_hits if a.rank > 0), default=0)
+    text_score = {a.pk: (a.rank / best if best else 0.0) for a in text_hits}
+    similarity = {pk: cosine(query_vector, vector) for pk, vector in vectors.items()}
+    candidates = set(text_score) | {
+        pk for pk, value in similarity.items() if value >= SEMANTIC_MIN_SIMILARITY
+    }
+    scores = {
+        pk: TEXT_WEIGHT * text_score.get(pk, 0.0)
+        + VECTOR_WEIGHT * max(similarity.get(pk, 0.0), 0.0)
+        for pk in candidates
+    }
+    top = sorted(candidates, key=lambda pk: (-scores[pk], pk))[:limit]
+    known = {a.pk: a for a in text_hits}
+    missing = [pk for pk in top if pk not in known]
+    if missing:
+        qs = Article.objects.select_related("category")
+        if published_only:
+            qs = qs.filter(published=True)
+        known.update(qs.in_bulk(missing))
+    results = []
+    for pk in top:
+        article = known.get(pk)
+        if article is None:  # unpublished or deleted since it was embedded
+            continue
+        article.text_rank = getattr(article, "rank", 0.0)
+        article.similarity = similarity.get(pk)
+        article.rank = scores[pk]
+        results.append(article)
+    return results
+
+
+def _semantic_search(query: str, limit: int, published_only: bool) -> list[Article] | None:
+    """The blended results, or None when semantic search is off, nothing is embedded yet or
+    the query could not be embedded (the fault is logged): full-text alone then."""
+    from knowledge import embeddings
+
+    if not embeddings.embeddings_enabled():
+        return None
+    vectors = embeddings.stored_vectors(published_only=published_only)
+    if not vectors:
+        return None
+    query_vector = embeddings.query_vector(query)
+    if query_vector is None:
+        return None
+    return _blend(query, limit, published_only, vectors, query_vector)
+
+
+def article_search(
+    *, query: str, limit: int = 10, published_only: bool = True, semantic: bool = True
+) -> list[Article]:
+    """Articles matching `query`, best first, each with a `rank` (higher is better) and its
+    category joined. Any input is safe: empty or punctuation-only queries give [], never an
+    error. Two queries at most with full text alone.
+
+    With semantic search on and articles embedded (knowledge.embeddings), the query is
+    embedded too (one logged model call, short timeout) and the vector similarity is blended
+    with the full-text rank (see TEXT_WEIGHT): an article may then match without sharing a
+    word with the query. Any fault there gives the full-text results, exactly as when off.
+    `semantic=False` keeps full text alone, for callers that need every word to match."""
+    query = _clean_query(query)
+    if not query or limit <= 0 or not fts5_match_expression(query):
+        return []
+    if semantic:
+        blended = _semantic_search(query, limit, published_only)
+        if blended is not None:
+            return blended
+    return _full_text_search(query, limit, published_only)
 
 
 def published_articles() -> QuerySet[Article]:
@@ -220,7 +300,7 @@ def portal_article_suggestions(*, query: str, limit: int = 5) -> list[Article]:
         hits: dict[int, int] = {}
         extra: dict[int, Article] = {}
         for term in list(dict.fromkeys(terms))[:SUGGESTION_MAX_TERMS]:
-            for article in article_search(query=term, limit=limit):
+            for article in article_search(query=term, limit=limit, semantic=False):
                 if article.pk in found:
                     continue
                 hits[article.pk] = hits.get(article.pk, 0) + 1
@@ -253,11 +333,32 @@ def deflection_rate(*, since, until) -> dict:
     }
 
 
+@dataclass(frozen=True)
+class AutoAnswerMarks:
+    """How the portal marks a ticket's automatic answers, by message id: `open_ids` were sent
+    automatically and the customer may still say they did not help; `checked_ids` were
+    drafted automatically and sent by an agent who approved or edited them."""
+
+    open_ids: frozenset[int]
+    checked_ids: frozenset[int]
+
+
+def auto_answer_marks(*, ticket: Ticket) -> AutoAnswerMarks:
+    """The ticket's automatic answers the customer received, by message id. One query."""
+    Status = AutoAnswer.Status
+    rows = AutoAnswer.objects.filter(
+        ticket=ticket,
+        status__in=[Status.SENT, Status.APPROVED, Status.EDITED],
+        message__isnull=False,
+    ).values_list("message_id", "status")
+    rows = list(rows)
+    return AutoAnswerMarks(
+        open_ids=frozenset(pk for pk, status in rows if status == Status.SENT),
+        checked_ids=frozenset(pk for pk, status in rows if status != Status.SENT),
+    )
+
+
 def auto_answer_message_ids(*, ticket: Ticket) -> set[int]:
     """The ticket's automatic answers the customer may still say did not help (sent, not yet
     flagged), by message id. One query."""
-    return set(
-        AutoAnswer.objects.filter(
-            ticket=ticket, status=AutoAnswer.Status.SENT, message__isnull=False
-        ).values_list("message_id", flat=True)
-    )
+    return set(auto_answer_marks(ticket=ticket).open_ids)

@@ -19,6 +19,7 @@ from django.utils.text import slugify
 from agents.permissions import agent_display_name
 from helpdesk.exceptions import ApplicationError
 from helpdesk.markdown import render_markdown
+from knowledge.embeddings import queue_article_embedding
 from knowledge.models import Article, ArticleVote, CannedResponse, Deflection, PortalFiling
 from knowledge.placeholders import fill
 from tickets.models import Category, Status, Ticket, TicketMessage
@@ -208,6 +209,9 @@ def article_save(*, article: Article) -> Article:
     article.body_html = render_markdown(article.body)
     article.full_clean()
     article.save()
+    # Semantic search: a published article is re-embedded after commit (when on; skipped
+    # by the job when its text did not change).
+    queue_article_embedding(article)
     return article
 
 

@@ -8,7 +8,9 @@ Three sources, tried in order, the first that answers wins:
 
 Nothing is sent and nothing about the ticket changes: the agent reads the suggestion and may
 insert it into the reply box. The model is asked only when an agent clicks "Suggest a reply"
-(never on page load), so at most one call per click; any fault gives no suggestion.
+(never on page load), so at most one call per click; any fault gives no suggestion. The desk
+asks the quick sources in the click's request and the model in a background job
+(knowledge.reply_suggestions); `suggest_reply` asks all three in a row.
 """
 
 from dataclasses import dataclass
@@ -98,7 +100,7 @@ def suggest_from_articles(*, ticket: Ticket) -> Suggestion | None:
     of the subject's and first message's longest words find. At most 2 + 2 × 3 queries."""
     subject_terms = _significant(ticket.subject)
     if subject_terms:
-        found = article_search(query=" ".join(subject_terms), limit=1)
+        found = article_search(query=" ".join(subject_terms), limit=1, semantic=False)
         if found:
             return _article_reply(found[0], f"Matches the subject: {', '.join(subject_terms)}.")
 
@@ -111,7 +113,7 @@ def suggest_from_articles(*, ticket: Ticket) -> Suggestion | None:
     hits: dict[int, list[str]] = {}
     articles: dict[int, Article] = {}
     for term in terms:
-        for article in article_search(query=term, limit=3):
+        for article in article_search(query=term, limit=3, semantic=False):
             hits.setdefault(article.pk, []).append(term)
             articles.setdefault(article.pk, article)
     ranked = sorted(articles.values(), key=lambda a: (-len(hits[a.pk]), -a.rank, a.pk))
@@ -171,11 +173,11 @@ def _conversation(ticket: Ticket) -> list[dict[str, str]]:
     return [{"role": "user", "content": "Latest messages:\n" + "\n\n".join(lines)}] if lines else []
 
 
-def suggest_from_ai(*, ticket: Ticket) -> Suggestion | None:
-    """A model draft, or None when the AI is off, failed, refused or answered no reply.
-    One logged model call (purpose `suggest`)."""
+def ai_suggestion(*, ticket: Ticket) -> tuple[Suggestion | None, AIInteraction | None]:
+    """A model draft and the call it logged (purpose `suggest`): (None, None) when the AI is
+    off; (None, interaction) when it failed, refused, was over budget or gave no reply."""
     if not ai_enabled():
-        return None
+        return None, None
     messages = [
         {
             "role": "user",
@@ -196,17 +198,32 @@ def suggest_from_ai(*, ticket: Ticket) -> Suggestion | None:
     data = result.data or {}
     reply = data.get("reply")
     if not isinstance(reply, str) or not reply.strip():
-        return None
+        return None, result.interaction
     confidence = data.get("confidence")
     valid = isinstance(confidence, int | float) and not isinstance(confidence, bool)
     if not valid or not 0 <= confidence <= 1:
         confidence = None
-    return Suggestion(
+    suggestion = Suggestion(
         source=Suggestion.AI,
         text=reply.strip()[:AI_REPLY_MAX_CHARS],
         confidence=confidence,
         why="Drafted by the AI model: check it before sending.",
     )
+    return suggestion, result.interaction
+
+
+def suggest_from_ai(*, ticket: Ticket) -> Suggestion | None:
+    """A model draft, or None when the AI is off, failed, refused or answered no reply.
+    One logged model call (purpose `suggest`)."""
+    return ai_suggestion(ticket=ticket)[0]
+
+
+def suggest_without_ai(*, ticket: Ticket, agent) -> Suggestion | None:
+    """The quick sources only (an article, a similar ticket): what the agent's click answers
+    at once; the model draft is queued separately (knowledge.reply_suggestions)."""
+    if not is_agent(agent):
+        return None
+    return suggest_from_articles(ticket=ticket) or suggest_from_similar_ticket(ticket=ticket)
 
 
 def suggest_reply(*, ticket: Ticket, agent) -> Suggestion | None:

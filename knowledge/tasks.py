@@ -34,6 +34,27 @@ def auto_answer_ticket(ticket_id: int) -> str:
     return answer.status if answer is not None else "human"
 
 
+def reply_suggestion_run(suggestion_id: int) -> str:
+    """Ask the model for the reply an agent requested (knowledge.reply_suggestions), queued on
+    commit by the click. Returns the row's status. Idempotent: only a pending row is asked."""
+    from knowledge.models import ReplySuggestion
+    from knowledge.reply_suggestions import reply_suggestion_run as run
+
+    suggestion = ReplySuggestion.objects.select_related("ticket").filter(pk=suggestion_id).first()
+    if suggestion is None:
+        return "gone"
+    return run(suggestion=suggestion).status
+
+
+def article_embeddings_sync(article_id: int | None = None) -> dict:
+    """Every 15 minutes (helpdesk/schedules.py), and queued on commit after an article is
+    saved published: embed what changed for semantic search (knowledge.embeddings). Returns
+    the counts; a second run skips every unchanged article."""
+    from knowledge.embeddings import article_embeddings_sync as sync
+
+    return sync(article_ids=None if article_id is None else [article_id])
+
+
 def ai_usage_daily() -> bool:
     """Every morning (helpdesk/schedules.py): aggregate yesterday's AI use and flag anomalies."""
     from knowledge.ai.usage import ai_usage_daily as aggregate

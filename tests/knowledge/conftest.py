@@ -1,7 +1,11 @@
 """The real OpenAI-compatible stub server the AI tests talk to through the real client:
-POST /v1/chat/completions on port 0 in a thread, answering as `stub.mode` says."""
+POST /v1/chat/completions on port 0 in a thread, answering as `stub.mode` says, and
+POST /v1/embeddings answering as `stub.embedding_mode` says with `stub_vector`s."""
 
+import hashlib
 import json
+import math
+import re
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -9,6 +13,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 
 STUB_MODEL = "stub-model"
+STUB_EMBEDDING_MODEL = "stub-embedding"
 
 # The default answer: a classification (tests of other purposes set `stub.answer`).
 CLASSIFICATION = {
@@ -21,13 +26,50 @@ CLASSIFICATION = {
 }
 
 
+# The stub's "meaning": words mapped to one concept share a dimension, so a text can be close
+# to another without sharing a word with it (a real model learns this; the stub is told).
+CONCEPTS = {
+    "refund": "refund",
+    "refunds": "refund",
+    "refunded": "refund",
+    "reimbursement": "refund",
+    "reimburse": "refund",
+    "repayment": "refund",
+    "invoice": "invoice",
+    "invoices": "invoice",
+    "receipt": "invoice",
+    "bill": "invoice",
+}
+STOP_WORDS = {"a", "an", "and", "the", "of", "on", "in", "for", "to", "you", "your", "my", "i"}
+EMBEDDING_DIMENSIONS = 256
+
+
+def stub_vector(text: str) -> list[float]:
+    """A deterministic hashed bag of concepts: each word (its concept when it has one) adds 1
+    to the dimension its SHA-256 picks; stop words are left out. L2-normalised."""
+    vector = [0.0] * EMBEDDING_DIMENSIONS
+    for word in re.findall(r"[a-z0-9]+", text.lower()):
+        if word in STOP_WORDS:
+            continue
+        concept = CONCEPTS.get(word, word)
+        bucket = int(hashlib.sha256(concept.encode()).hexdigest(), 16) % EMBEDDING_DIMENSIONS
+        vector[bucket] += 1.0
+    norm = math.sqrt(sum(v * v for v in vector)) or 1.0
+    return [v / norm for v in vector]
+
+
 class StubHandler(BaseHTTPRequestHandler):
-    """POST /v1/chat/completions answering as the server's `mode` says."""
+    """POST /v1/chat/completions answering as the server's `mode` says; POST /v1/embeddings
+    as its `embedding_mode` says."""
 
     def do_POST(self) -> None:  # noqa: N802 - http.server's naming
         length = int(self.headers.get("Content-Length", 0))
         request = json.loads(self.rfile.read(length) or b"{}")
         stub = self.server.stub
+        if self.path.endswith("/embeddings"):
+            stub.embedding_requests.append(request)
+            self.embeddings(stub, request)
+            return
         stub.requests.append({"path": self.path, "body": request})
         mode = stub.mode
         if mode == "sleep":
@@ -58,6 +100,30 @@ class StubHandler(BaseHTTPRequestHandler):
             },
         )
 
+    def embeddings(self, stub, request: dict) -> None:
+        mode = stub.embedding_mode
+        if mode == "sleep":
+            time.sleep(stub.sleep_seconds)
+        if mode in ("500", "429"):
+            self.reply(int(mode), {"error": {"message": f"stub {mode}", "type": "stub"}})
+            return
+        texts = request.get("input", [])
+        texts = [texts] if isinstance(texts, str) else texts
+        data = [
+            {"object": "embedding", "index": i, "embedding": stub_vector(text)}
+            for i, text in enumerate(texts)
+        ]
+        tokens = sum(len(text.split()) for text in texts)
+        self.reply(
+            200,
+            {
+                "object": "list",
+                "data": data,
+                "model": request.get("model", STUB_EMBEDDING_MODEL),
+                "usage": {"prompt_tokens": tokens, "total_tokens": tokens},
+            },
+        )
+
     def reply(self, status: int, payload: dict) -> None:
         body = json.dumps(payload).encode()
         try:
@@ -80,6 +146,8 @@ class Stub:
         self.usage = (100, 20)
         self.sleep_seconds = 1.0
         self.requests: list[dict] = []
+        self.embedding_mode = "json"
+        self.embedding_requests: list[dict] = []
 
 
 @pytest.fixture
@@ -104,4 +172,12 @@ def ai_settings(settings, stub):
     settings.AI_TIMEOUT_SECONDS = 0.5
     settings.AI_MAX_RETRIES = 0
     settings.AI_MONTHLY_BUDGET_USD = "50"
+    settings.AI_EMBEDDING_MODEL = ""
     return settings
+
+
+@pytest.fixture
+def embedding_settings(ai_settings):
+    """The AI against the stub with semantic search on."""
+    ai_settings.AI_EMBEDDING_MODEL = STUB_EMBEDDING_MODEL
+    return ai_settings

@@ -39,7 +39,13 @@ def ai_off(settings):
 
 @pytest.fixture
 def policy(db):
-    return AutoAnswerPolicy.objects.create(category=None, mode=Mode.SEND_CONFIDENT)
+    """The default policy migration 0009 installs: send at 0.8 or more, draft below."""
+    return AutoAnswerPolicy.objects.get(category=None)
+
+
+@pytest.fixture
+def no_policy(db):
+    AutoAnswerPolicy.objects.all().delete()
 
 
 @pytest.fixture
@@ -85,10 +91,31 @@ def ai_messages(ticket) -> list[TicketMessage]:
 # Code tier ---------------------------------------------------------------------------------
 
 
-def test_without_a_policy_nothing_is_answered(ai_off, articles, django_capture_on_commit_callbacks):
+def test_the_default_policy_sends_at_0_8_and_drafts_below(db):
+    policy = AutoAnswerPolicy.objects.get(category=None)
+    assert (policy.mode, policy.threshold, policy.active) == (
+        Mode.SEND_CONFIDENT,
+        Decimal("0.8"),
+        True,
+    )
+    assert AutoAnswerPolicy.objects.count() == 1
+
+
+def test_without_a_policy_nothing_is_answered(
+    ai_off, no_policy, articles, django_capture_on_commit_callbacks
+):
     ticket = file_ticket(django_capture_on_commit_callbacks, "Reset password")
     assert not AutoAnswer.objects.exists()
     assert ai_messages(ticket) == []
+
+
+def test_an_inactive_default_answers_nothing(
+    ai_off, policy, articles, django_capture_on_commit_callbacks
+):
+    policy.active = False
+    policy.save()
+    file_ticket(django_capture_on_commit_callbacks, "Reset password")
+    assert not AutoAnswer.objects.exists()
 
 
 def test_code_tier_sends_a_confident_match(
@@ -333,6 +360,21 @@ def test_reject_sends_nothing(client, draft):
     assert "No drafts" in client.get(reverse("desk:approvals")).content.decode()
 
 
+def test_portal_marks_an_approved_or_edited_draft_as_checked(client, draft):
+    agent = AgentFactory()
+    client.force_login(agent)
+    client.post(
+        reverse("desk:approval_edit", args=[draft.pk]), {"body": "Edited: refundable."}, **HTMX
+    )
+    client.logout()
+
+    html = client.get(reverse("portal:ticket", args=[draft.ticket.public_id])).content.decode()
+
+    assert "Edited: refundable." in html
+    assert "Automatic answer · checked by Support" in html
+    assert "This did not help" not in html  # that is for answers nobody checked
+
+
 # "This did not help" -----------------------------------------------------------------------
 
 
@@ -399,3 +441,26 @@ def test_desk_timeline_and_admin_show_the_automatic_answer(admin_client, client,
     assert (
         admin_client.get(reverse("admin:knowledge_autoanswerpolicy_changelist")).status_code == 200
     )
+
+
+def test_seed_demo_does_not_answer_the_historical_tickets(
+    policy, mailoutbox, django_capture_on_commit_callbacks, monkeypatch
+):
+    """The default policy would queue the cascade for every demo ticket: the seeder detaches
+    the hook, so the task is never even queued."""
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    from knowledge.models import Article
+
+    queued = []
+    monkeypatch.setattr("knowledge.tasks.auto_answer_ticket", queued.append)
+    with django_capture_on_commit_callbacks(execute=True):
+        call_command("seed_demo", "--tickets", "14", stdout=StringIO())
+
+    assert queued == []
+    assert Article.objects.filter(published=True).exists() and policy.active
+    assert Ticket.objects.count() == 14
+    assert not AutoAnswer.objects.exists()
+    assert not TicketMessage.objects.filter(author_kind=TicketMessage.AuthorKind.AI).exists()

@@ -8,9 +8,10 @@ from django.db import connection
 from django.urls import reverse
 from django.utils import timezone
 
-from knowledge.models import AIInteraction
+from knowledge.models import AIInteraction, ReplySuggestion
 from knowledge.services import article_create
 from knowledge.suggestions import Suggestion, suggest_reply
+from knowledge.tasks import reply_suggestion_run
 from tests.factories import AgentFactory, CustomerWithAccountFactory, TicketFactory
 from tickets.models import Status, Ticket
 from tickets.services import ticket_resolve, ticket_transition
@@ -59,6 +60,11 @@ def resolved_ticket(subject="Invoice download fails again", resolution="Cleared 
     other = TicketFactory(subject=subject, body="Same thing.")
     other = ticket_transition(ticket=Ticket.objects.get(pk=other.pk), to_status=Status.IN_PROGRESS)
     return ticket_resolve(ticket=other, resolution=resolution)
+
+
+def settings_off(settings):
+    settings.AI_BASE_URL = ""
+    settings.AI_API_KEY = ""
 
 
 # Sources --------------------------------------------------------------------------------
@@ -179,7 +185,7 @@ def test_endpoint_shows_the_suggestion_with_insert(agent_client, ticket, django_
     url = reverse("desk:ticket_suggest", args=[ticket.reference])
 
     with django_assert_num_queries(SUGGEST_ARTICLE_QUERIES[connection.vendor]):
-        response = agent_client.get(url, **HTMX)
+        response = agent_client.post(url, **HTMX)
 
     assert response.status_code == 200
     assert 'id="reply-suggestion"' in response.text
@@ -195,35 +201,36 @@ def test_endpoint_query_count_for_a_similar_ticket(agent_client, ticket, django_
     url = reverse("desk:ticket_suggest", args=[ticket.reference])
 
     with django_assert_num_queries(SUGGEST_SIMILAR_QUERIES):
-        response = agent_client.get(url, **HTMX)
+        response = agent_client.post(url, **HTMX)
 
     assert "Similar resolved ticket" in response.text
     assert "Cleared the cache." in response.text
 
 
 @pytest.mark.django_db
-def test_endpoint_without_suggestion_or_with_ai_fault(agent_client, ticket, ai_settings, stub):
-    stub.mode = "500"
-    response = agent_client.get(reverse("desk:ticket_suggest", args=[ticket.reference]), **HTMX)
+def test_endpoint_without_suggestion_and_ai_off(agent_client, ticket, ai_settings, stub):
+    settings_off(ai_settings)
+    response = agent_client.post(reverse("desk:ticket_suggest", args=[ticket.reference]), **HTMX)
 
     assert response.status_code == 200
     assert "No suggestion available." in response.text
     assert "suggestion-insert" not in response.text
+    assert "hx-trigger" not in response.text
 
 
 @pytest.mark.django_db
 def test_endpoint_is_for_agents_only(client, ticket):
     url = reverse("desk:ticket_suggest", args=[ticket.reference])
-    anonymous = client.get(url)
+    anonymous = client.post(url)
     assert anonymous.status_code == 302 and "/login/" in anonymous["Location"]
 
     client.force_login(CustomerWithAccountFactory().user)
-    assert client.get(url).status_code == 403
+    assert client.post(url).status_code == 403
 
 
 @pytest.mark.django_db
 def test_unknown_ticket_is_404(agent_client):
-    assert agent_client.get(reverse("desk:ticket_suggest", args=["NOPE-1"])).status_code == 404
+    assert agent_client.post(reverse("desk:ticket_suggest", args=["NOPE-1"])).status_code == 404
 
 
 @pytest.mark.django_db
@@ -242,3 +249,175 @@ def test_closed_ticket_status_is_not_required(agent, ticket):
     Ticket.objects.filter(pk=ticket.pk).update(status=Status.CLOSED)
     ticket.refresh_from_db()
     assert suggest_reply(ticket=ticket, agent=agent).source == Suggestion.SIMILAR_TICKET
+
+
+# The model's draft in a background job ----------------------------------------------------
+
+
+def click_suggest(agent_client, ticket, capture):
+    """The click: the task runs on commit (synchronously under Q_SYNC)."""
+    with capture(execute=True):
+        return agent_client.post(reverse("desk:ticket_suggest", args=[ticket.reference]), **HTMX)
+
+
+def poll(agent_client, ticket, row):
+    url = reverse("desk:ticket_suggestion", args=[ticket.reference, row.pk])
+    return agent_client.get(url, **HTMX)
+
+
+@pytest.mark.django_db
+def test_click_queues_the_model_and_the_panel_polls(agent_client, ticket, ai_settings, stub):
+    """Without a worker the click answers at once with a polling panel: no model call in the
+    agent's request."""
+    stub.answer = DRAFT
+    response = agent_client.post(reverse("desk:ticket_suggest", args=[ticket.reference]), **HTMX)
+
+    row = ReplySuggestion.objects.get()
+    assert row.status == ReplySuggestion.Status.PENDING and row.ticket == ticket
+    assert stub.requests == [] and not AIInteraction.objects.exists()
+    poll_url = reverse("desk:ticket_suggestion", args=[ticket.reference, row.pk])
+    assert f'hx-get="{poll_url}"' in response.text
+    assert 'hx-trigger="every 1500ms"' in response.text
+    assert "Asking the AI model" in response.text
+
+    still = poll(agent_client, ticket, row)
+    assert "Asking the AI model" in still.text and "hx-trigger" in still.text
+
+
+@pytest.mark.django_db
+def test_the_job_drafts_and_the_poll_shows_it_and_stops(
+    agent_client, ticket, ai_settings, stub, django_capture_on_commit_callbacks
+):
+    stub.answer = DRAFT
+    click_suggest(agent_client, ticket, django_capture_on_commit_callbacks)
+
+    row = ReplySuggestion.objects.get()
+    assert row.status == ReplySuggestion.Status.READY
+    assert row.text == DRAFT["reply"] and row.interaction.purpose == "suggest"
+    response = poll(agent_client, ticket, row)
+    assert response.status_code == 200
+    assert "AI draft" in response.text and "confidence 0.70" in response.text
+    assert DRAFT["reply"] in response.text
+    assert "hx-trigger" not in response.text  # polling stops
+    used_url = reverse("desk:ticket_suggestion_used", args=[ticket.reference, row.pk])
+    assert f'hx-post="{used_url}"' in response.text
+    assert len(stub.requests) == 1
+
+
+@pytest.mark.django_db
+def test_running_the_job_twice_asks_the_model_once(ticket, agent, ai_settings, stub):
+    stub.answer = DRAFT
+    row = ReplySuggestion.objects.create(ticket=ticket, requested_by=agent)
+
+    assert reply_suggestion_run(row.pk) == "ready"
+    assert reply_suggestion_run(row.pk) == "ready"
+    assert reply_suggestion_run(row.pk + 100) == "gone"
+    assert len(stub.requests) == 1 and AIInteraction.objects.count() == 1
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("mode", "message"),
+    [
+        ("500", "The AI model did not answer."),
+        ("sleep", "The AI model did not answer."),
+        ("no-reply", "had no reply to suggest"),
+    ],
+)
+def test_a_model_failure_shows_a_clear_message(
+    agent_client, ticket, ai_settings, stub, mode, message, django_capture_on_commit_callbacks
+):
+    stub.mode = mode
+    stub.answer = {"confidence": 0.9}
+    click_suggest(agent_client, ticket, django_capture_on_commit_callbacks)
+
+    row = ReplySuggestion.objects.get()
+    assert row.status == ReplySuggestion.Status.FAILED
+    response = poll(agent_client, ticket, row)
+    assert response.status_code == 200
+    assert message in response.text and 'role="alert"' in response.text
+    assert "hx-trigger" not in response.text and "suggestion-insert" not in response.text
+
+
+@pytest.mark.django_db
+def test_a_spent_budget_says_so_without_asking_the_model(
+    agent_client, ticket, ai_settings, stub, django_capture_on_commit_callbacks
+):
+    ai_settings.AI_MONTHLY_BUDGET_USD = "0"
+    click_suggest(agent_client, ticket, django_capture_on_commit_callbacks)
+
+    row = ReplySuggestion.objects.get()
+    assert row.status == ReplySuggestion.Status.FAILED
+    assert row.interaction.outcome == AIInteraction.Outcome.SKIPPED_BUDGET
+    assert stub.requests == []
+    assert "AI budget is used up" in poll(agent_client, ticket, row).text
+
+
+@pytest.mark.django_db
+def test_a_draft_pending_too_long_is_reported_as_failed(agent_client, ticket, agent, ai_settings):
+    row = ReplySuggestion.objects.create(ticket=ticket, requested_by=agent)
+    ReplySuggestion.objects.filter(pk=row.pk).update(
+        created_at=timezone.now() - timedelta(minutes=5)
+    )
+
+    response = poll(agent_client, ticket, row)
+
+    assert "taking too long" in response.text and "hx-trigger" not in response.text
+
+
+@pytest.mark.django_db
+def test_quick_sources_answer_in_the_click_without_the_model(
+    agent_client, ticket, ai_settings, stub, django_capture_on_commit_callbacks
+):
+    refund_article()
+    response = click_suggest(agent_client, ticket, django_capture_on_commit_callbacks)
+
+    assert "Help-center article" in response.text and "hx-trigger" not in response.text
+    assert not ReplySuggestion.objects.exists() and stub.requests == []
+
+
+@pytest.mark.django_db
+def test_poll_is_scoped_to_agents_and_the_ticket(client, agent_client, ticket, agent):
+    row = ReplySuggestion.objects.create(ticket=ticket, requested_by=agent)
+    other = TicketFactory(subject="Another ticket")
+    assert poll(agent_client, other, row).status_code == 404
+    client.force_login(CustomerWithAccountFactory().user)
+    assert poll(client, ticket, row).status_code == 403
+
+
+# Inserting the model's draft records it as used ---------------------------------------------
+
+
+@pytest.mark.django_db
+def test_inserting_the_draft_marks_its_interaction_used(
+    agent_client, ticket, ai_settings, stub, django_capture_on_commit_callbacks
+):
+    stub.answer = DRAFT
+    click_suggest(agent_client, ticket, django_capture_on_commit_callbacks)
+    row = ReplySuggestion.objects.get()
+    url = reverse("desk:ticket_suggestion_used", args=[ticket.reference, row.pk])
+
+    assert agent_client.post(url, **HTMX).status_code == 204
+    row.refresh_from_db()
+    first_use = row.used_at
+    assert first_use is not None
+    assert row.interaction.outcome == AIInteraction.Outcome.USED
+
+    assert agent_client.post(url, **HTMX).status_code == 204  # a second insert changes nothing
+    row.refresh_from_db()
+    assert row.used_at == first_use
+
+
+@pytest.mark.django_db
+def test_a_failed_suggestion_cannot_be_used(agent_client, ticket, agent):
+    row = ReplySuggestion.objects.create(
+        ticket=ticket, requested_by=agent, status=ReplySuggestion.Status.FAILED, error="x"
+    )
+    url = reverse("desk:ticket_suggestion_used", args=[ticket.reference, row.pk])
+
+    response = agent_client.post(url, **HTMX)
+
+    assert response.status_code == 409 and "no draft" in response.text
+    row.refresh_from_db()
+    assert row.used_at is None
+    assert agent_client.get(url).status_code == 405

@@ -1,7 +1,9 @@
 """The approval queue: drafts of the auto-response cascade (knowledge.autoanswer) waiting for
-an agent. Approve sends the draft as the agent's reply, Edit sends the agent's text, Reject
-sends nothing; each decision is recorded. HTMX posts get the draft's row back (now decided);
-plain posts redirect to the queue."""
+an agent. The page's "Approve and send" posts the textarea to the edit action, which records
+`approved` when the text is unchanged and `edited` otherwise, so an agent's edit is never lost;
+the approve action (the draft as it is) stays for other clients. Reject sends nothing. Each
+decision is recorded. HTMX posts get the draft's row back (now decided); plain posts redirect
+to the queue."""
 
 from django import forms
 from django.contrib import messages
