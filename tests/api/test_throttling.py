@@ -1,0 +1,69 @@
+"""Rate limits: 429 with Retry-After in the error format; ticket creation and AI stricter."""
+
+import pytest
+
+from tests.api.conftest import assert_error
+from tickets.models import Ticket
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def rates(settings):
+    settings.API_THROTTLE_RATES = {
+        "user": "5/minute",
+        "ip": "8/minute",
+        "ticket_create": "2/minute",
+        "ai": "1/minute",
+    }
+    return settings.API_THROTTLE_RATES
+
+
+def test_per_user_limit_is_429_with_retry_after(alice, rates):
+    for _ in range(5):
+        assert alice.get("/api/v1/tickets").status_code == 200
+
+    response = alice.get("/api/v1/tickets")
+
+    error = assert_error(response, 429, "throttled")
+    assert 0 < int(response["Retry-After"]) <= 60
+    assert "throttled" in error["message"].lower()
+
+
+def test_per_ip_limit_covers_anonymous_requests(anon, rates):
+    for _ in range(8):
+        anon.get("/api/v1/articles")
+
+    response = anon.get("/api/v1/articles")
+
+    assert_error(response, 429)
+    assert "Retry-After" in response
+
+
+def test_a_forged_forwarded_for_header_does_not_escape_the_ip_limit(anon, rates):
+    for n in range(8):
+        anon.get("/api/v1/articles", HTTP_X_FORWARDED_FOR=f"10.0.0.{n}")
+
+    assert_error(anon.get("/api/v1/articles", HTTP_X_FORWARDED_FOR="10.9.9.9"), 429)
+
+
+def test_ticket_creation_is_stricter_and_saves_nothing_when_refused(alice, rates):
+    for n in range(2):
+        response = alice.post(
+            "/api/v1/tickets", {"subject": f"s{n}", "description": "d"}, format="json"
+        )
+        assert response.status_code == 201
+
+    refused = alice.post("/api/v1/tickets", {"subject": "s", "description": "d"}, format="json")
+
+    assert_error(refused, 429)
+    assert Ticket.objects.count() == 2
+    assert alice.get("/api/v1/tickets").status_code == 200  # reads still allowed
+
+
+def test_ai_is_stricter(agent_client, ticket_a, rates, settings):
+    settings.AI_BASE_URL = ""
+    payload = {"ticket": ticket_a.reference, "question": "?"}
+    assert agent_client.post("/api/v1/ai/query", payload, format="json").status_code == 503
+
+    assert_error(agent_client.post("/api/v1/ai/query", payload, format="json"), 429)
