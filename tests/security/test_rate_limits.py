@@ -1,0 +1,166 @@
+"""Rate limits: failed logins per username and per IP, portal ticket filings per IP. Past the
+limit the answer is a clear 429 page with Retry-After, and nothing is saved."""
+
+import pytest
+from django.core.cache import cache
+
+from tests.factories import CustomerWithAccountFactory
+from tickets.models import Customer, Ticket
+
+pytestmark = pytest.mark.django_db
+
+PASSWORD = "correct horse battery"
+
+
+@pytest.fixture
+def low_limits(settings):
+    settings.RATELIMIT_LOGIN_USERNAME = "3/15m"
+    settings.RATELIMIT_LOGIN_IP = "5/15m"
+    settings.RATELIMIT_TICKET_CREATE_IP = "2/h"
+    cache.clear()
+
+
+@pytest.fixture
+def account():
+    user = CustomerWithAccountFactory().user
+    user.set_password(PASSWORD)
+    user.save()
+    return user
+
+
+def login(client, username, password="wrong", ip="203.0.113.7"):  # noqa: S107
+    return client.post("/login/", {"username": username, "password": password}, REMOTE_ADDR=ip)
+
+
+def assert_rate_limited(response):
+    assert response.status_code == 429
+    assert int(response["Retry-After"]) > 0
+    assert "Too many attempts" in response.text
+    assert "try again in" in response.text
+
+
+def test_a_failed_login_answers_400_with_the_form_message(client, low_limits, account):
+    response = login(client, account.username)
+
+    assert response.status_code == 400
+    assert "Please enter a correct username and password" in response.text
+
+
+def test_failed_logins_per_username_lock_that_username_even_with_the_right_password(
+    client, low_limits, account
+):
+    for ip in ("203.0.113.1", "203.0.113.2", "203.0.113.3"):
+        assert login(client, account.username, ip=ip).status_code == 400
+
+    # Another address, the right password: the username is locked for the window.
+    response = login(client, account.username.upper(), password=PASSWORD, ip="198.51.100.9")
+
+    assert_rate_limited(response)
+    assert "_auth_user_id" not in client.session
+    # Other usernames from that address are not affected.
+    other = CustomerWithAccountFactory().user
+    other.set_password(PASSWORD)
+    other.save()
+    assert login(client, other.username, password=PASSWORD, ip="198.51.100.9").status_code == 302
+
+
+def test_failed_logins_per_ip_block_that_address_for_every_username(client, low_limits):
+    for number in range(5):
+        assert login(client, f"guess{number}").status_code == 400
+
+    assert_rate_limited(login(client, "someone-else"))
+    assert login(client, "someone-else", ip="198.51.100.20").status_code == 400
+
+
+def test_successful_logins_are_not_counted(client, low_limits, account):
+    for _ in range(6):
+        assert login(client, account.username, password=PASSWORD).status_code == 302
+        client.logout()
+
+
+def test_the_admin_login_form_shares_the_login_counters(client, low_limits, account):
+    for _ in range(3):
+        login(client, account.username)
+
+    response = client.post(
+        "/admin/login/",
+        {"username": account.username, "password": PASSWORD},
+        REMOTE_ADDR="203.0.113.7",
+    )
+
+    assert_rate_limited(response)
+
+
+def test_the_client_ip_comes_from_the_configured_proxy_header(client, low_limits, settings):
+    settings.CLIENT_IP_HEADER = "HTTP_X_FORWARDED_FOR"
+    for number in range(5):
+        response = client.post(
+            "/login/",
+            {"username": f"guess{number}", "password": "x"},
+            HTTP_X_FORWARDED_FOR="198.51.100.50, 192.0.2.1",
+        )
+        assert response.status_code == 400
+
+    # Same proxy (REMOTE_ADDR), another client address: not blocked; a forged or garbage
+    # header falls back to REMOTE_ADDR instead of failing.
+    other = client.post(
+        "/login/", {"username": "x", "password": "x"}, HTTP_X_FORWARDED_FOR="192.0.2.99"
+    )
+    garbage = client.post(
+        "/login/", {"username": "x", "password": "x"}, HTTP_X_FORWARDED_FOR="not an ip"
+    )
+    blocked = client.post(
+        "/login/", {"username": "x", "password": "x"}, HTTP_X_FORWARDED_FOR="10.0.0.1, 192.0.2.1"
+    )
+
+    assert other.status_code == 400
+    assert garbage.status_code == 400
+    assert_rate_limited(blocked)
+
+
+def ticket_data(number: int) -> dict:
+    return {
+        "name": "Ada Lovelace",
+        "email": f"ada{number}@example.com",
+        "subject": f"Invoice question {number}",
+        "description": "Where is my invoice?",
+    }
+
+
+def test_portal_ticket_creation_is_limited_per_ip_and_saves_nothing_past_it(client, low_limits):
+    for number in range(2):
+        response = client.post("/portal/", ticket_data(number), REMOTE_ADDR="203.0.113.7")
+        assert response.status_code == 302
+    tickets, customers = Ticket.objects.count(), Customer.objects.count()
+
+    response = client.post("/portal/", ticket_data(3), REMOTE_ADDR="203.0.113.7")
+
+    assert_rate_limited(response)
+    assert (Ticket.objects.count(), Customer.objects.count()) == (tickets, customers)
+    # The form page itself still opens, and another address may still file.
+    assert client.get("/portal/", REMOTE_ADDR="203.0.113.7").status_code == 200
+    other = client.post("/portal/", ticket_data(4), REMOTE_ADDR="198.51.100.1")
+    assert other.status_code == 302
+
+
+def test_rates_can_be_switched_off_entirely(client, settings):
+    settings.RATELIMIT_ENABLE = False
+    settings.RATELIMIT_LOGIN_USERNAME = "1/h"
+    for _ in range(3):
+        assert login(client, "nobody").status_code == 400
+
+
+def test_a_failing_cache_skips_the_limit_instead_of_failing_login(
+    client, low_limits, account, monkeypatch, caplog
+):
+    def broken(*args, **kwargs):
+        raise ConnectionError("cache unreachable")
+
+    monkeypatch.setattr("helpdesk.ratelimit.get_usage", broken)
+
+    failed = login(client, "nobody")
+    ok = login(client, account.username, password=PASSWORD)
+    filed = client.post("/portal/", ticket_data(9))
+
+    assert (failed.status_code, ok.status_code, filed.status_code) == (400, 302, 302)
+    assert "not applied: the shared cache failed" in caplog.text
