@@ -13,6 +13,14 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 ADDR ?= 127.0.0.1:8000
 ARGS ?=
+# `make bench`: a dedicated PostgreSQL database (dropped and re-created when its size changes).
+BENCH_TICKETS ?= 1000000
+BENCH_DATABASE_URL ?= postgres://helpdesk:secret@127.0.0.1:5432/helpdesk_bench
+BENCH_ARGS ?=
+# `make loadtest`: load and faults (bench/faults.py) on a database dropped and created each run.
+LOADTEST_DATABASE_URL ?= postgres://helpdesk:secret@127.0.0.1:5432/helpdesk_loadtest
+LOADTEST_SECONDS ?= 60
+LOADTEST_CLIENTS ?= 16
 
 # Prints the path of a Python >= 3.12, or explains what is missing and fails.
 define FIND_PYTHON
@@ -44,7 +52,7 @@ fi; \
 "$$found" -c 'import sys; print(sys.executable)'
 endef
 
-.PHONY: help install run test lint format migrate seed schedules lock clean
+.PHONY: help install run test lint format migrate seed schedules bench loadtest lock clean
 
 help: ## Show the available commands
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -66,6 +74,7 @@ install: $(STAMP) ## Create .venv and install the pinned dependencies
 
 run: $(STAMP) ## Migrate, add demo data to an empty database, start web server + worker
 	$(PY) manage.py migrate --noinput
+	$(PY) manage.py createcachetable
 	$(PY) manage.py seed_demo --if-empty
 	$(PY) manage.py install_schedules
 	$(PY) manage.py devserver $(ADDR)
@@ -85,12 +94,24 @@ format: $(STAMP) ## Format the code and apply safe lint fixes
 
 migrate: $(STAMP) ## Apply database migrations
 	$(PY) manage.py migrate --noinput
+	$(PY) manage.py createcachetable
 
 seed: $(STAMP) ## Add the demo data (safe to run again)
 	$(PY) manage.py seed_demo
 
 schedules: $(STAMP) ## Install the background job schedules
 	$(PY) manage.py install_schedules
+
+bench: $(STAMP) ## Seed (or reuse) BENCH_TICKETS tickets in BENCH_DATABASE_URL and time the desk
+	DATABASE_URL="$(BENCH_DATABASE_URL)" $(PY) manage.py bench_seed --tickets $(BENCH_TICKETS)
+	DATABASE_URL="$(BENCH_DATABASE_URL)" DB_CONN_MAX_AGE=600 DEBUG=false SECURE_COOKIES=false \
+		ALLOWED_HOSTS=testserver,127.0.0.1,localhost SECURE_SSL_REDIRECT=false SECURE_HSTS_SECONDS=0 \
+		SECRET_KEY=bench-only-secret-key-not-for-production \
+		$(PY) manage.py bench_run --load --update-doc $(BENCH_ARGS)
+
+loadtest: $(STAMP) ## Load the portal and API while killing workers and breaking mail and AI
+	LOADTEST_DATABASE_URL="$(LOADTEST_DATABASE_URL)" $(PY) -m bench.faults \
+		--seconds $(LOADTEST_SECONDS) --clients $(LOADTEST_CLIENTS) $(ARGS)
 
 lock: ## Re-resolve the dependencies in a clean virtualenv and rewrite requirements.lock
 	@python="$$($(FIND_PYTHON))" || exit 1; \

@@ -224,3 +224,36 @@ class OnCallShift(models.Model):
 
     def covers(self, priority: str) -> bool:
         return priority in self.priorities
+
+
+class TicketPresence(models.Model):
+    """Which agent has a ticket open right now, and whether they are writing a reply.
+
+    One row per agent and ticket, refreshed by the ticket page's heartbeat (`agents.presence`);
+    a row whose `last_seen` is older than the presence window counts as gone, so a closed
+    tab needs no cleanup to disappear.
+    """
+
+    class State(models.TextChoices):
+        VIEWING = "viewing", "Viewing"
+        REPLYING = "replying", "Replying"
+
+    ticket = models.ForeignKey("tickets.Ticket", on_delete=models.CASCADE, related_name="presences")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="ticket_presences"
+    )
+    state = models.CharField(max_length=10, choices=State.choices, default=State.VIEWING)
+    last_seen = models.DateTimeField()
+
+    class Meta:
+        verbose_name = "ticket presence"
+        constraints = [
+            models.UniqueConstraint(fields=["ticket", "user"], name="ticket_presence_unique")
+        ]
+        indexes = [
+            # "Who else is on this ticket now": the ticket's rows seen since the cut-off.
+            models.Index(fields=["ticket", "last_seen"], name="ticket_presence_seen"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} {self.state} {self.ticket_id}"

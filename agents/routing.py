@@ -273,6 +273,15 @@ def on_ticket_created(ctx) -> None:
     async_task("agents.tasks.route_ticket", ctx.ticket.pk)
 
 
+def on_category_changed(ctx) -> None:
+    """After a category change (an agent, or the AI classification answering after the
+    ticket was filed): a ticket still without team and assignee is routed now, so it reaches
+    the category's team whichever of the routing and classification tasks ran first."""
+    ticket = ctx.ticket
+    if ticket.team_id is None and ticket.assignee_id is None and ticket.status in OPEN_STATUSES:
+        async_task("agents.tasks.route_ticket", ticket.pk)
+
+
 def on_capacity_freed(ctx) -> None:
     """After an assignment or status change: when an agent lost a ticket (reassigned away, or
     resolved/closed), queue handing their teams' waiting tickets out."""

@@ -4,6 +4,8 @@ ping) and the read-only delivery log."""
 from django import forms
 from django.contrib import admin, messages
 
+from helpdesk.api import admin as api_admin  # noqa: F401 - registers ApiToken
+from helpdesk.mail import admin as mail_admin  # noqa: F401 - registers Mailbox, InboundEmail
 from helpdesk.models import WEBHOOK_EVENTS, WebhookDelivery, WebhookSubscription
 from helpdesk.webhooks import (
     webhook_ping,

@@ -31,6 +31,25 @@ def error_messages(exc: Exception) -> list[str]:
     return [str(exc)]
 
 
+def _flat_messages(value, prefix: str = "") -> list[str]:
+    """One field's errors as a flat list of readable strings, without repeats.
+
+    DRF nests errors for list items (`{0: [...]}`) and nested objects (`{"name": [...]}`);
+    clients get "Item 1: ..." / "name: ..." instead of Python reprs.
+    """
+    messages: list[str] = []
+    if isinstance(value, dict):
+        for key, inner in value.items():
+            label = f"Item {key + 1}: " if isinstance(key, int) else f"{key}: "
+            messages += _flat_messages(inner, prefix + label)
+    elif isinstance(value, list | tuple):
+        for inner in value:
+            messages += _flat_messages(inner, prefix)
+    else:
+        messages.append(prefix + str(value))
+    return list(dict.fromkeys(messages))
+
+
 def api_exception_handler(exc, context):
     if isinstance(exc, ApplicationError):
         exc = drf_exceptions.APIException(detail=exc.message, code=exc.code)
@@ -52,11 +71,11 @@ def api_exception_handler(exc, context):
     if isinstance(data, dict) and "detail" in data:
         message = str(data["detail"])
     elif isinstance(data, dict):
-        fields = {
-            key: [str(v) for v in (val if isinstance(val, list) else [val])]
-            for key, val in data.items()
-        }
-        message = "Some fields are not valid."
+        fields = {key: _flat_messages(val) for key, val in data.items()}
+        # Errors about the request as a whole (a serializer's validate(), a service's
+        # __all__) are the message; the rest stay per field.
+        general = fields.pop("non_field_errors", []) + fields.pop("__all__", [])
+        message = " ".join(general) if general else "Some fields are not valid."
     elif isinstance(data, list):
         message = " ".join(str(item) for item in data)
     code = getattr(exc, "default_code", "error")

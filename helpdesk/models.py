@@ -14,6 +14,9 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from helpdesk.api.models import ApiToken, IdempotencyRecord  # noqa: F401
+from helpdesk.mail.models import InboundEmail, Mailbox  # noqa: F401
+
 # The events a subscription can choose (seeds 002 and 003). `docs/webhooks.md` describes
 # each payload.
 WEBHOOK_EVENTS = (

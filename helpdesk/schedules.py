@@ -39,9 +39,9 @@ SCHEDULES: list[dict] = [
         "minutes": 15,
     },
     {
-        # Every hour: time-based automation rules ("waiting on customer for 3 days → remind",
-        # "resolved for 7 days → close"). Their conditions count in hours, so hourly is as
-        # fine as they can be; each rule fires once per ticket and status entry.
+        # Every hour: time-based automation rules ("waiting on customer for 3 days → remind").
+        # Their conditions count in hours, so hourly is as fine as they can be; each rule
+        # fires once per ticket and status entry.
         "name": "helpdesk:automation-time-rules",
         "func": "tickets.tasks.run_time_rules",
         "schedule_type": "H",
@@ -66,10 +66,63 @@ SCHEDULES: list[dict] = [
         "minutes": 5,
     },
     {
+        # Every 5 minutes: email the satisfaction surveys that fell due (SURVEY_DELAY_MINUTES
+        # after a resolve, default one hour), so a survey goes out at most ~5 minutes late.
+        # Each is sent once under its row lock (`sent_at`); reopened tickets are skipped.
+        "name": "helpdesk:send-due-surveys",
+        "func": "tickets.tasks.send_due_surveys",
+        "schedule_type": "I",
+        "minutes": 5,
+    },
+    {
+        # Every hour: close tickets resolved more than AUTO_CLOSE_RESOLVED_DAYS ago (default
+        # 7; 0 = off) through the lifecycle close verb. Days are coarse: hourly is plenty.
+        "name": "helpdesk:auto-close-resolved",
+        "func": "tickets.tasks.auto_close_resolved_tickets",
+        "schedule_type": "H",
+    },
+    {
         # Daily: yesterday's AI calls, tokens and spend in one row (admin: AI usage days),
         # with an anomaly flag and an admin notice when spend spikes or most calls fail.
         "name": "helpdesk:ai-usage-daily",
         "func": "knowledge.tasks.ai_usage_daily",
+        "schedule_type": "D",
+    },
+    {
+        # Every 5 minutes: the analytics rollups (docs/analytics.md). Recomputes the current
+        # and previous hour and every older hour a ticket updated in the last two hours
+        # contributes to (reopened, moved to another team...), replacing whole hours, so the
+        # dashboard is at most 5 minutes behind and each finished hour is exact.
+        "name": "helpdesk:analytics-rollup",
+        "func": "tickets.analytics.tasks.rollup_recent",
+        "schedule_type": "I",
+        "minutes": 5,
+    },
+    {
+        # Every 15 minutes: embed published articles whose text changed, for semantic search
+        # (a no-op unless AI_EMBEDDING_MODEL is set). Saving an article also queues it at
+        # once; this catches lost tasks and a model change. Unchanged articles are skipped.
+        "name": "helpdesk:knowledge-embedding-sync",
+        "func": "knowledge.tasks.article_embeddings_sync",
+        "schedule_type": "I",
+        "minutes": 15,
+    },
+    {
+        # Every minute: read the IMAP and Maildir mailboxes (docs/email.md), so a customer's
+        # email becomes a ticket or a reply within a minute. Without an active mailbox the job
+        # returns after one query; messages are deduped by Message-ID, so an overlapping run
+        # or `manage.py fetch_mail` from cron never files one twice.
+        "name": "helpdesk:fetch-mail",
+        "func": "helpdesk.mail.tasks.fetch_mailboxes",
+        "schedule_type": "I",
+        "minutes": 1,
+    },
+    {
+        # Daily: delete API Idempotency-Key records older than IDEMPOTENCY_KEY_TTL_HOURS
+        # (default 24), so the table does not grow forever. Keys are only promised for the
+        # TTL, so a day of slack is harmless; the delete is one indexed query.
+        "name": "helpdesk:idempotency-cleanup",
+        "func": "helpdesk.api.tasks.delete_expired_idempotency_records",
         "schedule_type": "D",
     },
 ]

@@ -33,7 +33,13 @@ if not SECRET_KEY:
         raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is off.")
     SECRET_KEY = "insecure-development-key-do-not-use-in-production"  # noqa: S105
 
-ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1],testserver")
+# Production answers only to the host names it is given: no guessable default.
+ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1],testserver" if DEBUG else "")
+if not ALLOWED_HOSTS:
+    raise ImproperlyConfigured(
+        "ALLOWED_HOSTS must be set when DEBUG is off (comma-separated host names, "
+        "e.g. help.example.com)."
+    )
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", "")
 SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 
@@ -47,6 +53,8 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
     "django_htmx",
     "django_q",
     "helpdesk",
@@ -67,6 +75,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # Last, so its 400 page renders with the session, user and CSP nonce in place.
+    "helpdesk.request_guard.RejectNulBytesMiddleware",
 ]
 
 ROOT_URLCONF = "helpdesk.urls"
@@ -163,6 +173,13 @@ if EMAIL_BACKEND_PATH.endswith("smtp.EmailBackend"):
     }
 MAILERS = {"default": _mailer}
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Support <support@example.com>")
+# The email channel (docs/email.md). Customers reply to this address with the ticket reference
+# as plus tag (support+TKT-00012@example.com); unset means DEFAULT_FROM_EMAIL's address.
+SUPPORT_REPLY_ADDRESS = os.environ.get("SUPPORT_REPLY_ADDRESS", "")
+# Shared secret of POST /inbound/email (a mail provider's inbound webhook); unset turns it off.
+INBOUND_EMAIL_TOKEN = os.environ.get("INBOUND_EMAIL_TOKEN", "")
+# Larger inbound messages are quarantined unread (IMAP, Maildir) or refused with 413 (webhook).
+INBOUND_EMAIL_MAX_BYTES = int(os.environ.get("INBOUND_EMAIL_MAX_BYTES", str(25 * 1024 * 1024)))
 
 # Team leads and managers are also notified by a POST to this URL when it is set (chat
 # webhook, paging tool). With a secret, each POST carries an HMAC-SHA256 signature of its body.
@@ -179,6 +196,8 @@ AI_TIMEOUT_SECONDS = float(os.environ.get("AI_TIMEOUT_SECONDS", "10"))
 AI_MAX_RETRIES = int(os.environ.get("AI_MAX_RETRIES", "1"))
 # Calls are refused once this calendar month's logged spend reaches the budget.
 AI_MONTHLY_BUDGET_USD = os.environ.get("AI_MONTHLY_BUDGET_USD", "50")
+# Semantic article search (knowledge.embeddings): an embeddings model name; empty = off.
+AI_EMBEDDING_MODEL = os.environ.get("AI_EMBEDDING_MODEL", "")
 
 # Security headers. Scripts and styles need the per-request nonce; nothing loads from a CDN.
 SECURE_CSP = {
@@ -196,11 +215,52 @@ SESSION_COOKIE_HTTPONLY = True
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
 SECURE_REFERRER_POLICY = "same-origin"
+CSRF_COOKIE_HTTPONLY = True
+# HTTPS only in production (docs/operations.md). Behind a TLS-terminating proxy, set
+# SECURE_PROXY_SSL_HEADER to the header the proxy sets (and always overwrites), e.g.
+# HTTP_X_FORWARDED_PROTO: requests it marks "https" count as secure. Never set it when
+# clients can reach the app directly, or they could claim HTTPS themselves.
+_proxy_ssl_header = os.environ.get("SECURE_PROXY_SSL_HEADER", "").strip()
+if _proxy_ssl_header:
+    SECURE_PROXY_SSL_HEADER = (_proxy_ssl_header, "https")
 if not DEBUG:
     SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", True)
     CSRF_COOKIE_SECURE = env_bool("SECURE_COOKIES", True)
-    SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", False)
-    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
+    # Load balancers probe the health check over plain HTTP on the private network.
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+    # Browsers remember "HTTPS only" for a year; preload lets them know before the first
+    # visit. Set SECURE_HSTS_SECONDS=0 while first trying HTTPS out.
+    SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS", str(365 * 24 * 3600)))
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", True)
+    SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", True)
+
+# One cache shared by every web process and worker (rate limits, API throttling): the
+# database by default (`manage.py createcachetable`), Redis when REDIS_URL is set.
+REDIS_URL = os.environ.get("REDIS_URL", "")
+if REDIS_URL:
+    CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+    }
+else:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+            "LOCATION": "helpdesk_cache",
+        }
+    }
+
+# Rate limits (helpdesk.ratelimit), as "<count>/<period>" with period s, m, h or d, optionally
+# with a multiplier ("5/15m"). Login counts failed attempts per username and per client IP;
+# ticket creation counts portal submissions per client IP.
+RATELIMIT_LOGIN_USERNAME = os.environ.get("RATELIMIT_LOGIN_USERNAME", "5/15m")
+RATELIMIT_LOGIN_IP = os.environ.get("RATELIMIT_LOGIN_IP", "20/15m")
+RATELIMIT_TICKET_CREATE_IP = os.environ.get("RATELIMIT_TICKET_CREATE_IP", "20/h")
+# The client IP comes from REMOTE_ADDR. Behind a proxy, name the header it sets, as Django
+# spells it in request.META (HTTP_X_FORWARDED_FOR: the rightmost address, the one the proxy
+# appended, is used); otherwise every client shares the proxy's address.
+CLIENT_IP_HEADER = os.environ.get("CLIENT_IP_HEADER", "")
+RATELIMIT_IP_META_KEY = "helpdesk.ratelimit.client_ip"
 
 # django-q2 with the ORM broker: no Redis needed. `retry` must exceed `timeout`, or a slow
 # task would run a second time while the first is still going.
@@ -217,16 +277,67 @@ Q_CLUSTER = {
     "sync": env_bool("Q_SYNC", False),
     "poll": 1,
 }
+# Workers on several hosts share one queue: the database (the ORM broker above) or, with
+# Q_BROKER=redis, the Redis at REDIS_URL (docs/operations.md).
+if os.environ.get("Q_BROKER", "orm") == "redis":
+    if not REDIS_URL:
+        raise ImproperlyConfigured("Q_BROKER=redis needs REDIS_URL.")
+    del Q_CLUSTER["orm"]
+    Q_CLUSTER["redis"] = REDIS_URL
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
+        "helpdesk.api.authentication.BearerTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_THROTTLE_CLASSES": [
+        "helpdesk.api.throttles.UserRateThrottle",
+        "helpdesk.api.throttles.IpRateThrottle",
+    ],
+    "DEFAULT_PAGINATION_CLASS": "helpdesk.api.pagination.ApiCursorPagination",
+    # JSON only: the browsable docs are /api/v1/schema/docs/ (DRF's own HTML pages carry
+    # inline scripts the CSP refuses).
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "helpdesk.exceptions.api_exception_handler",
+}
+# API rate limits (helpdesk.api.throttles), "<number>/<second|minute|hour|day>". Per user and
+# per client IP on every endpoint; ticket creation and AI queries have their own stricter ones.
+API_THROTTLE_RATES = {
+    "user": os.environ.get("API_THROTTLE_USER", "1000/hour"),
+    "ip": os.environ.get("API_THROTTLE_IP", "2000/hour"),
+    "ticket_create": os.environ.get("API_THROTTLE_TICKET_CREATE", "20/hour"),
+    "ai": os.environ.get("API_THROTTLE_AI", "30/hour"),
+}
+API_PAGE_SIZE = int(os.environ.get("API_PAGE_SIZE", "25"))
+# Idempotency-Key records (helpdesk.api.idempotency) are kept this long, then deleted daily:
+# a client retrying with the same key later than this files a new ticket.
+IDEMPOTENCY_KEY_TTL_HOURS = int(os.environ.get("IDEMPOTENCY_KEY_TTL_HOURS", "24"))
+# The OpenAPI document at /api/v1/schema/; Swagger UI's assets come from static files.
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Helpdesk API",
+    "DESCRIPTION": "Tickets, the agent desk, the knowledge base, AI and webhooks. See docs/api.md.",
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
+    # Adds the error format (4XX, and the AI proxy's 503) to every operation.
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "helpdesk.api.schema.document_errors",
+    ],
 }
 
 DESK_PAGE_SIZE = int(os.environ.get("DESK_PAGE_SIZE", "25"))
+
+# Satisfaction surveys (tickets.surveys): the email goes out this many minutes after a resolve,
+# unless the ticket was reopened in the meantime.
+SURVEY_DELAY_MINUTES = int(os.environ.get("SURVEY_DELAY_MINUTES", "60"))
+# Resolved tickets close by themselves after this many days (an hourly job); 0 turns it off.
+AUTO_CLOSE_RESOLVED_DAYS = int(os.environ.get("AUTO_CLOSE_RESOLVED_DAYS", "7"))
 
 LOGGING = {
     "version": 1,

@@ -1,8 +1,10 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
-from django.urls import include, path
+from django.urls import include, path, re_path
 
-from helpdesk import health, views
+from helpdesk import health, login, views
+from helpdesk.api import errors as api_errors
+from helpdesk.mail import views as mail_views
 
 admin.site.site_header = "Helpdesk administration"
 admin.site.site_title = "Helpdesk admin"
@@ -10,18 +12,19 @@ admin.site.site_title = "Helpdesk admin"
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", health.healthz, name="healthz"),
-    path(
-        "login/",
-        auth_views.LoginView.as_view(template_name="registration/login.html"),
-        name="login",
-    ),
+    path("inbound/email", mail_views.inbound_email, name="inbound-email"),
+    path("login/", login.login, name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("portal/", include("tickets.urls.portal")),
     path("kb/", include("knowledge.urls")),
     path("desk/notifications/", include("agents.urls")),
     path("desk/sla/", include("sla.urls")),
     path("desk/", include("tickets.urls.desk")),
+    path("admin/login/", login.admin_login),
     path("admin/", admin.site.urls),
+    path("api/v1/", include("helpdesk.api.urls")),
+    # Any other address under /api/ answers in the API's error format, not an HTML page.
+    re_path(r"^api/", api_errors.not_found),
 ]
 # Uploaded files are never served from MEDIA_URL: attachments go through views that check
 # who is asking (tickets.views).

@@ -26,6 +26,7 @@ from tickets.models import (
     Rule,
     RuleAction,
     RuleCondition,
+    SatisfactionSurvey,
     Tag,
     Ticket,
     TicketEvent,
@@ -52,10 +53,27 @@ class ReadOnlyAdminMixin:
 
 @admin.register(Organization)
 class OrganizationAdmin(admin.ModelAdmin):
-    list_display = ["name", "domain", "plan_tier", "customer_count", "created_at"]
+    list_display = [
+        "name",
+        "domain",
+        "plan_tier",
+        "customer_count",
+        "tickets_30d",
+        "csat_30d",
+        "breaches_30d",
+        "created_at",
+    ]
     list_filter = ["plan_tier"]
     search_fields = ["name", "domain"]
-    readonly_fields = ["created_at"]
+    # Health figures are computed (tickets.organization_health), never typed in.
+    readonly_fields = [
+        "created_at",
+        "tickets_30d",
+        "csat_30d",
+        "surveys_answered_30d",
+        "breaches_30d",
+        "health_updated_at",
+    ]
 
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(customer_count=Count("customers"))
@@ -63,6 +81,26 @@ class OrganizationAdmin(admin.ModelAdmin):
     @admin.display(description="customers", ordering="customer_count")
     def customer_count(self, obj):
         return obj.customer_count
+
+
+@admin.register(SatisfactionSurvey)
+class SatisfactionSurveyAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """Surveys are written by `tickets.surveys` only (sent by the job, answered by the
+    customer's signed link): view-only here."""
+
+    list_display = [
+        "ticket",
+        "resolved_at",
+        "due_at",
+        "sent_at",
+        "skipped_at",
+        "rating",
+        "answered_at",
+    ]
+    list_filter = ["rating"]
+    list_select_related = ["ticket"]
+    search_fields = ["ticket__reference", "ticket__customer__email", "comment"]
+    date_hierarchy = "resolved_at"
 
 
 @admin.register(Customer)

@@ -207,6 +207,7 @@ def _agent_ticket(request, reference: str) -> Ticket:
 
 
 def _agent_detail(ticket: Ticket) -> dict:
+    ticket = selectors.ticket_conversation_for_agent(ticket=ticket)
     return AgentTicketDetailSerializer(ticket, context={"audience": "agent"}).data
 
 

@@ -12,6 +12,15 @@ Every verb in `tickets.services` runs, in this order:
    (email, SLA recalculation, routing, webhooks, surveys); a failing after-hook is logged
    and never undoes or blocks the change.
 
+An after-hook registered with `deferred=True` does not run in the request: all the deferred
+hooks of one change run, in registration order and after the immediate ones, in ONE
+background task (`tickets.tasks.run_deferred_hooks`), queued with the change (its row
+commits with it on the database broker; otherwise it is queued on commit), with the context
+rebuilt from ids (the ticket, events, message and actor re-read). One queued row instead of
+one per side effect keeps a busy verb (a portal ticket) cheap for the customer waiting on
+it. Deferred hooks must be module-level functions (the task finds them by dotted path) and
+idempotent (a task may run twice).
+
 A verb that changes nothing (a no-op) writes no event and runs no after-hooks.
 
 Registrations live in `install_default_hooks()`, so the full list is readable in one place.
@@ -20,6 +29,7 @@ Registrations live in `install_default_hooks()`, so the full list is readable in
 import logging
 from collections import defaultdict
 from collections.abc import Callable
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -63,6 +73,9 @@ SLA_VERBS = ("create", "transition", "reply", "customer_reply", "change_priority
 
 _before: dict[str, list[Hook]] = defaultdict(list)
 _after: dict[str, list[Hook]] = defaultdict(list)
+# (verb, hook) pairs whose after-hook runs in the background task. Kept across `unregister`,
+# so a hook detached and registered again (the demo seeder) stays deferred.
+_deferred: set[tuple[str, Hook]] = set()
 
 
 def _check_verb(verb: str) -> None:
@@ -76,10 +89,21 @@ def register_before(verb: str, hook: Hook) -> None:
         _before[verb].append(hook)
 
 
-def register_after(verb: str, hook: Hook) -> None:
+def register_after(verb: str, hook: Hook, *, deferred: bool = False) -> None:
     _check_verb(verb)
+    if deferred:
+        hook_path(hook)  # refuses, now, a hook the background task could not find
+        _deferred.add((verb, hook))
     if hook not in _after[verb]:
         _after[verb].append(hook)
+
+
+def hook_path(hook: Hook) -> str:
+    """The dotted path the background task imports a deferred hook by."""
+    path = f"{hook.__module__}.{hook.__qualname__}"
+    if "<" in path:
+        raise ValueError(f"A deferred hook must be a module-level function, not {path}")
+    return path
 
 
 def unregister(verb: str, hook: Hook) -> None:
@@ -94,9 +118,75 @@ def run_before(ctx: HookContext) -> None:
 
 
 def schedule_after(ctx: HookContext) -> None:
-    """Queue the verb's after-hooks to run once the surrounding transaction commits."""
+    """Queue the verb's after-hooks to run once the surrounding transaction commits: the
+    immediate ones each on commit, then the deferred ones together in one queued task (its
+    queue row written in the transaction when the broker is this database)."""
+    deferred = []
     for hook in list(_after[ctx.verb]):
-        transaction.on_commit(_guarded(hook, ctx))
+        if (ctx.verb, hook) in _deferred:
+            deferred.append(hook_path(hook))
+        else:
+            transaction.on_commit(_guarded(hook, ctx))
+    if deferred:
+        if _queue_rows_commit_with_change():
+            _guarded_queue(deferred, ctx, savepoint=True)()
+        else:
+            transaction.on_commit(_guarded_queue(deferred, ctx))
+
+
+def _queue_rows_commit_with_change() -> bool:
+    """Whether the deferred task's queue row can be written inside the change's transaction:
+    with the database broker on this connection (and tasks not run inline), the row commits
+    with the change, or not at all, and no worker can see it before the change is visible.
+    That saves the request a commit of its own. With Redis, or inline tasks, queue on commit."""
+    from django_q.conf import Conf
+
+    return (
+        not Conf.SYNC
+        and Conf.ORM == transaction.DEFAULT_DB_ALIAS
+        and transaction.get_connection().in_atomic_block
+    )
+
+
+def _guarded_queue(
+    paths: list[str], ctx: HookContext, *, savepoint: bool = False
+) -> Callable[[], None]:
+    def run() -> None:
+        from django_q.tasks import async_task
+
+        try:
+            # In the transaction, a failed insert rolls back to its savepoint only.
+            with transaction.atomic() if savepoint else nullcontext():
+                async_task("tickets.tasks.run_deferred_hooks", paths, **context_ids(ctx))
+        except Exception:
+            logger.exception("Queueing the deferred after-hooks for %s failed", ctx.verb)
+
+    return run
+
+
+def context_ids(ctx: HookContext) -> dict[str, Any]:
+    """The context as ids and plain values, for the background task to rebuild it."""
+    return {
+        "verb": ctx.verb,
+        "ticket_id": ctx.ticket.pk,
+        "event_ids": [event.pk for event in ctx.events if event is not None],
+        "message_id": ctx.message.pk if ctx.message is not None else None,
+        "actor_id": getattr(ctx.actor, "pk", None),
+        "changes": dict(ctx.changes),
+    }
+
+
+def run_deferred(paths: list[str], ctx: HookContext) -> None:
+    """Run deferred hooks by dotted path, each guarded like an immediate after-hook."""
+    from django.utils.module_loading import import_string
+
+    for path in paths:
+        try:
+            hook = import_string(path)
+        except ImportError:
+            logger.exception("Deferred after-hook %s for %s not found", path, ctx.verb)
+            continue
+        _guarded(hook, ctx)()
 
 
 def _guarded(hook: Hook, ctx: HookContext) -> Callable[[], None]:
@@ -115,7 +205,7 @@ def install_default_hooks() -> None:
     from helpdesk import webhooks
     from knowledge import autoanswer
     from sla import hooks as sla_hooks
-    from tickets import classification, notifications
+    from tickets import classification, notifications, surveys
     from tickets.automation import engine as rules
     from tickets.services import related
 
@@ -126,28 +216,36 @@ def install_default_hooks() -> None:
     # recompute it. It runs first so later hooks see the stored SLA state.
     for verb in SLA_VERBS:
         register_after(verb, sla_hooks.on_ticket_changed)
-    register_after("create", notifications.on_ticket_created)
+    # Everything else a new ticket sets off runs in its one background task (deferred), so
+    # filing stays cheap for the customer: the confirmation email, related-ticket links,
+    # webhooks, rules, routing, AI classification and the auto-answer, in this order.
+    register_after("create", notifications.on_ticket_created, deferred=True)
     # Related tickets (tickets.services.related): same customer's and similar open tickets.
-    register_after("create", related.on_ticket_created)
+    register_after("create", related.on_ticket_created, deferred=True)
     register_after("reply", notifications.on_agent_replied)
     # Outbound webhooks (helpdesk.webhooks): created, assigned, escalated, resolved, and
     # public messages. Internal notes are never sent.
     for verb in webhooks.HOOK_VERBS:
-        register_after(verb, webhooks.on_ticket_changed)
+        register_after(verb, webhooks.on_ticket_changed, deferred=verb == "create")
     # Automation rules (tickets.automation): on created, customer replied and status changed.
     # Before routing, so a rule that sets the team or priority is seen by the router.
     for verb in rules.HOOK_VERBS:
-        register_after(verb, rules.on_ticket_event)
-    # Routing: a new ticket finds its team and agent; an agent who loses a ticket (reassigned,
-    # resolved, closed) gets waiting tickets of their teams.
-    register_after("create", routing.on_ticket_created)
+        register_after(verb, rules.on_ticket_event, deferred=verb == "create")
+    # Routing: a new ticket finds its team and agent (again when it gets its category later,
+    # e.g. from the AI); an agent who loses a ticket (reassigned, resolved, closed) gets
+    # waiting tickets of their teams.
+    register_after("create", routing.on_ticket_created, deferred=True)
+    register_after("change_category", routing.on_category_changed)
     register_after("assign", routing.on_capacity_freed)
     register_after("transition", routing.on_capacity_freed)
     # Last: with no matching pattern and the AI on, the model classifies the ticket in a
     # background job queued after commit (knowledge.tasks.ai_classify_ticket), never in the
     # customer's request.
-    register_after("create", classification.queue_ai_classification)
+    register_after("create", classification.queue_ai_classification, deferred=True)
     # The auto-response cascade (knowledge.autoanswer) runs in a background job queued after
     # commit; the customer is told of an automatic answer like of an agent's reply.
-    register_after("create", autoanswer.queue_auto_answer)
+    register_after("create", autoanswer.queue_auto_answer, deferred=True)
     register_after("auto_answer", notifications.on_agent_replied)
+    # Satisfaction survey and organization health (tickets.surveys): a move to resolved
+    # queues its survey (emailed SURVEY_DELAY_MINUTES later) and the organization's refresh.
+    register_after("transition", surveys.on_ticket_resolved)

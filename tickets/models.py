@@ -11,6 +11,7 @@ from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Upper
 from django.utils import timezone
 
 
@@ -86,6 +87,17 @@ class Organization(models.Model):
     plan_tier = models.CharField(max_length=20, choices=PlanTier.choices, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
+    # Health over the last 30 days (seed 003 "health_check"), stored so the organization
+    # page reads one row. Refreshed by `tickets.organization_health` after a resolve and
+    # after a survey answer; `health_updated_at` is empty until the first refresh.
+    tickets_30d = models.PositiveIntegerField(default=0, help_text="Tickets opened.")
+    csat_30d = models.PositiveSmallIntegerField(
+        null=True, blank=True, help_text="% of answered surveys rated 4 or 5; empty: none."
+    )
+    surveys_answered_30d = models.PositiveIntegerField(default=0)
+    breaches_30d = models.PositiveIntegerField(default=0, help_text="SLA breaches recorded.")
+    health_updated_at = models.DateTimeField(null=True, blank=True)
+
     class Meta:
         ordering = ["name"]
 
@@ -117,6 +129,11 @@ class Customer(models.Model):
 
     class Meta:
         ordering = ["name"]
+        indexes = [
+            # Portal and email look customers up by email, case-insensitively, on every
+            # new ticket; the unique index is case-sensitive.
+            models.Index(Upper("email"), name="customer_email_upper"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.name} <{self.email}>"
@@ -221,6 +238,21 @@ class Ticket(models.Model):
             models.Index(fields=["customer", "-created_at"], name="ticket_customer_created"),
             models.Index(fields=["category", "status"], name="ticket_category_status"),
             models.Index(fields=["status", "-created_at"], name="ticket_status_created"),
+            # The queue's "updated" sort and the live queue's newest-change probe: over all
+            # tickets, and over the open ones (recent closings would be scanned past).
+            models.Index(fields=["updated_at", "id"], name="ticket_updated"),
+            models.Index(
+                fields=["updated_at", "id"],
+                condition=Q(status__in=OPEN_STATUSES),
+                name="ticket_open_updated",
+            ),
+            # Open tickets newest first: the related-tickets prefilter on every new ticket
+            # and the queue's "newest" sort of open views.
+            models.Index(
+                fields=["created_at", "id"],
+                condition=Q(status__in=OPEN_STATUSES),
+                name="ticket_open_created",
+            ),
         ]
         constraints = [
             models.CheckConstraint(
@@ -317,6 +349,7 @@ class TicketEvent(models.Model):
         MERGED = "merged", "Merged"
         AUTO_ANSWERED = "auto_answered", "Answered automatically"
         AUTO_ANSWER_NOT_HELPFUL = "auto_answer_not_helpful", "Automatic answer did not help"
+        SATISFACTION_RATED = "satisfaction_rated", "Customer rated the support"
 
     ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="events")
     kind = models.CharField(max_length=30, choices=Kind.choices)
@@ -398,9 +431,21 @@ class SatisfactionSurvey(models.Model):
     )
     comment = models.TextField(blank=True)
     answered_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    # When the email may go out (resolved_at + SURVEY_DELAY_MINUTES); the send job skips a
+    # survey whose ticket was reopened before then and stamps `skipped_at` instead.
+    due_at = models.DateTimeField(null=True, blank=True)
+    skipped_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]
+        indexes = [
+            # The send job: surveys neither sent nor skipped, by due time.
+            models.Index(
+                fields=["due_at"],
+                condition=Q(sent_at__isnull=True, skipped_at__isnull=True),
+                name="survey_pending_due",
+            )
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["ticket", "resolved_at"], name="survey_one_per_resolution"
@@ -470,6 +515,10 @@ class Notification(models.Model):
     read_at = models.DateTimeField(null=True, blank=True)
     attempts = models.PositiveSmallIntegerField(default=0)
     last_error = models.TextField(blank=True)
+    # Emails only: the Message-ID header (`message_id` is the message FK), fixed when the row
+    # is recorded so every retry sends the same one; an inbound reply names it in
+    # In-Reply-To/References (helpdesk.mail.route).
+    email_message_id = models.CharField(max_length=255, blank=True, db_index=True, editable=False)
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -745,3 +794,106 @@ class PriorityRule(models.Model):
         self.plan_tiers = _string_list(
             self.plan_tiers, field="plan_tiers", label="Plan tiers", allowed=PlanTier.values
         )
+
+
+# ---------------------------------------------------------------------------------------------
+# Analytics rollups (seed 001 `ticket_metrics`; tickets.analytics.rollup writes them, see
+# docs/analytics.md). Dimension keys are plain integers, 0 meaning "none", so one unique
+# constraint works on every database and a rerun of an hour replaces its rows.
+# ---------------------------------------------------------------------------------------------
+
+
+class TicketMetricsHour(models.Model):
+    """Counts and sums for one UTC hour × team × category × assignee (the ticket's current
+    ones). Averages and rates are exact ratios of sums over rows, so any range of hours and
+    any filter add up. Activity columns count what happened in the hour (a first response, a
+    resolution, an answered survey); `cohort_*` columns describe the tickets created in it."""
+
+    hour = models.DateTimeField(help_text="Start of the hour, UTC.")
+    team_key = models.PositiveIntegerField(default=0, help_text="Team id; 0: no team.")
+    category_key = models.PositiveIntegerField(default=0, help_text="Category id; 0: none.")
+    assignee_key = models.PositiveIntegerField(default=0, help_text="User id; 0: unassigned.")
+
+    created = models.PositiveIntegerField(default=0)
+    created_critical = models.PositiveIntegerField(default=0)
+    cohort_resolved = models.PositiveIntegerField(default=0)
+    cohort_first_responses = models.PositiveIntegerField(default=0)
+    cohort_first_response_seconds = models.BigIntegerField(default=0)
+    cohort_resolution_seconds = models.BigIntegerField(default=0)
+    cohort_breached = models.PositiveIntegerField(default=0)
+
+    first_responses = models.PositiveIntegerField(default=0)
+    first_response_seconds = models.BigIntegerField(default=0)
+    resolved = models.PositiveIntegerField(default=0)
+    resolution_seconds = models.BigIntegerField(default=0)
+    closed = models.PositiveIntegerField(default=0)
+    finished = models.PositiveIntegerField(
+        default=0, help_text="Left the open statuses: resolved, or closed without resolving."
+    )
+    escalated = models.PositiveIntegerField(default=0, help_text="First escalations.")
+    sla_finished = models.PositiveIntegerField(default=0)
+    sla_on_time = models.PositiveIntegerField(default=0)
+    sla_breaches = models.PositiveIntegerField(default=0)
+    csat_answered = models.PositiveIntegerField(default=0)
+    csat_positive = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["hour"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["hour", "team_key", "category_key", "assignee_key"],
+                name="metrics_hour_unique",
+            )
+        ]
+        indexes = [
+            models.Index(fields=["team_key", "hour"], name="metrics_hour_team"),
+            models.Index(fields=["category_key", "hour"], name="metrics_hour_category"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Metrics {self.hour:%Y-%m-%d %H}:00 team {self.team_key} cat {self.category_key}"
+
+
+class TagMetricsHour(models.Model):
+    """Tickets created per UTC hour × tag × team × category, for trending tags."""
+
+    hour = models.DateTimeField(help_text="Start of the hour, UTC.")
+    tag = models.ForeignKey(Tag, on_delete=models.CASCADE, related_name="+")
+    team_key = models.PositiveIntegerField(default=0)
+    category_key = models.PositiveIntegerField(default=0)
+    created = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["hour"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["hour", "tag", "team_key", "category_key"], name="tag_metrics_hour_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Tag {self.tag_id} {self.hour:%Y-%m-%d %H}:00"
+
+
+class OpenTicketsSnapshot(models.Model):
+    """Open tickets per team × category × assignee × priority, as of `taken_at`: replaced
+    whole by the analytics rollup job (every 5 minutes), so the dashboard reads a few hundred
+    rows instead of counting the open backlog live at a million tickets."""
+
+    taken_at = models.DateTimeField()
+    team_key = models.PositiveIntegerField(default=0)
+    category_key = models.PositiveIntegerField(default=0)
+    assignee_key = models.PositiveIntegerField(default=0)
+    priority = models.CharField(max_length=10, choices=Priority.choices)
+    open = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["team_key", "category_key", "assignee_key", "priority"],
+                name="open_snapshot_unique",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.open} open ({self.priority}) as of {self.taken_at:%H:%M}"

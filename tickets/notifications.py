@@ -12,6 +12,11 @@ count as sent when created.
 early when `sent_at` is set, and records each attempt (`attempts`, `last_error`). The
 scheduled `retry_unsent_notifications` re-queues what is still unsent.
 
+Emails carry threading headers (`email_threading`): a Message-ID of their own, fixed when the
+row is recorded so retries resend the same one, In-Reply-To/References to the ticket's root id
+and the customer's own emails, and for customers a support+REF@… Reply-To, so answers thread
+in the mail client and route back to the ticket (docs/email.md).
+
 Templates: `templates/emails/<template>_subject.txt`, `<template>.txt` and `<template>.html`
 for email; an optional `<template>_short.txt` (a line or two) for the desk and the webhook,
 which otherwise use the start of the text body.
@@ -39,6 +44,7 @@ from django.utils import timezone
 from django.utils.text import Truncator
 from django_q.tasks import async_task
 
+from helpdesk.mail.identifiers import new_message_id, reply_address, ticket_root_message_id
 from tickets.hooks import HookContext
 from tickets.models import Customer, Notification, Ticket, TicketMessage
 
@@ -274,6 +280,8 @@ def notify(
                     "body_text": rendered.text,
                     "body_html": rendered.html,
                     "link": absolute(path),
+                    # Fixed now, so every retry of this email carries the same Message-ID.
+                    "email_message_id": new_message_id(),
                 }
             elif channel == Channel.DESK:
                 fields |= {
@@ -310,13 +318,70 @@ def _record_once(fields: dict[str, Any]) -> Notification | None:
 # ---------------------------------------------------------------------------------------------
 
 
+# Emails a person wrote (an agent's reply): no Auto-Submitted header, so the customer's mail
+# client treats them as normal mail. Every other email is automatic (RFC 3834).
+HUMAN_KINDS = {"agent_replied"}
+# Automatic answers to a customer's message; any other automatic email is "auto-generated".
+AUTO_REPLY_KINDS = {"ticket_created"}
+
+
+def _inbound_thread_ids(ticket: Ticket) -> list[str]:
+    """The Message-IDs of the customer's first and latest emails filed on the ticket, so our
+    emails thread under theirs in the customer's mail client."""
+    from helpdesk.mail.models import InboundEmail
+
+    inbound = InboundEmail.objects.filter(
+        ticket=ticket, status=InboundEmail.Status.PROCESSED
+    ).order_by("received_at", "pk")
+    first = inbound.values_list("message_id", flat=True).first()
+    last = inbound.values_list("message_id", flat=True).last()
+    return [item for item in dict.fromkeys([first, last]) if item]
+
+
+def email_threading(notification: Notification) -> tuple[dict[str, str], list[str]]:
+    """The headers and Reply-To of one email (docs/email.md).
+
+    Message-ID: the notification's own. On a ticket: In-Reply-To the customer's latest email
+    (else the ticket's root id) and References the root id plus the customer's first and
+    latest emails, so Gmail and Outlook keep the ticket in one thread; customer emails reply
+    to support+REF@…, which routes the answer back to the ticket even when a mail client
+    drops the threading headers.
+    """
+    headers = {
+        "Message-ID": notification.email_message_id,
+        # Ask Exchange/Outlook not to send out-of-office and other auto-replies to us.
+        "X-Auto-Response-Suppress": "All",
+    }
+    if notification.kind not in HUMAN_KINDS:
+        headers["Auto-Submitted"] = (
+            "auto-replied" if notification.kind in AUTO_REPLY_KINDS else "auto-generated"
+        )
+    reply_to: list[str] = []
+    ticket = notification.ticket
+    if ticket is not None:
+        root = ticket_root_message_id(ticket)
+        customer_facing = notification.recipient_email.lower() == ticket.customer.email.lower()
+        inbound = _inbound_thread_ids(ticket) if customer_facing else []
+        headers["In-Reply-To"] = inbound[-1] if inbound else root
+        headers["References"] = " ".join([root, *inbound])
+        headers["X-Helpdesk-Ticket"] = ticket.reference
+        if customer_facing:
+            address = reply_address(ticket.reference)
+            if address:
+                reply_to = [address]
+    return headers, reply_to
+
+
 def _send_email(notification: Notification) -> None:
     if not notification.recipient_email:
         raise DeliveryError("No recipient email address.")
+    headers, reply_to = email_threading(notification)
     email = EmailMultiAlternatives(
         subject=notification.subject,
         body=notification.body_text,
         to=[notification.recipient_email],
+        headers=headers,
+        reply_to=reply_to,
     )
     if notification.body_html:
         email.attach_alternative(notification.body_html, "text/html")
@@ -403,6 +468,10 @@ def notification_deliver(*, notification: Notification) -> bool:
         if notification.sent_at is not None:
             return False
         notification.attempts += 1
+        if notification.channel == Channel.EMAIL and not notification.email_message_id:
+            # Recorded before this field existed: fix one now, kept for the retries.
+            notification.email_message_id = new_message_id()
+            notification.save(update_fields=["email_message_id"])
         try:
             SENDERS[notification.channel](notification)
         except Exception as exc:  # noqa: BLE001 - any transport error is recorded and re-raised

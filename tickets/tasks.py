@@ -58,3 +58,98 @@ def run_time_rules() -> int:
     from tickets.automation.time_rules import time_rules_run
 
     return time_rules_run()
+
+
+# Satisfaction surveys, organization health and auto-close (docs/surveys.md) ------------------
+
+
+def create_survey(ticket_id: int, resolved_at: str) -> bool:
+    """Record the survey for one resolution (queued by the resolve after-hook). Returns whether
+    it was created now; a repeat finds it recorded (unique per ticket and resolution)."""
+    from datetime import datetime
+
+    from tickets.models import Ticket
+    from tickets.surveys import survey_create
+
+    ticket = Ticket.objects.filter(pk=ticket_id).first()
+    if ticket is None:
+        return False
+    _, created = survey_create(ticket=ticket, resolved_at=datetime.fromisoformat(resolved_at))
+    return created
+
+
+def send_due_surveys() -> int:
+    """Email the surveys that fell due (scheduled every 5 minutes). Idempotent: each survey is
+    sent under its row lock and stamped `sent_at` (or `skipped_at`)."""
+    from tickets.surveys import surveys_send_due
+
+    return surveys_send_due()
+
+
+def refresh_organization_health(organization_id: int) -> bool:
+    """Recompute one organization's 30-day health figures (queued on resolve and on a survey
+    answer). Recomputes from scratch, so running it twice stores the same figures."""
+    from tickets.models import Organization
+    from tickets.organization_health import organization_refresh_health
+
+    organization = Organization.objects.filter(pk=organization_id).first()
+    if organization is None:
+        return False
+    organization_refresh_health(organization=organization)
+    return True
+
+
+def auto_close_resolved_tickets() -> int:
+    """Close tickets resolved longer than AUTO_CLOSE_RESOLVED_DAYS ago (scheduled hourly).
+    Returns how many closed. Idempotent: a closed ticket is no longer a candidate, and each is
+    re-checked under its row lock."""
+    from tickets.services.auto_close import (
+        auto_close_cutoff,
+        ticket_auto_close,
+        tickets_due_for_auto_close,
+    )
+
+    cutoff = auto_close_cutoff()
+    if cutoff is None:
+        return 0
+    return sum(
+        ticket_auto_close(ticket=ticket_id, cutoff=cutoff)
+        for ticket_id in tickets_due_for_auto_close(cutoff=cutoff)
+    )
+
+
+# Deferred lifecycle after-hooks (tickets.hooks) ------------------------------------------------
+
+
+def run_deferred_hooks(
+    paths: list[str],
+    *,
+    verb: str,
+    ticket_id: int,
+    event_ids: list[int],
+    message_id: int | None = None,
+    actor_id: int | None = None,
+    changes: dict | None = None,
+) -> bool:
+    """Run a change's deferred after-hooks (queued once on commit by `hooks.schedule_after`)
+    with the context rebuilt from the database. Returns False when the ticket is gone.
+    Idempotent as each deferred hook is (dedupe keys, unique links, re-checking tasks)."""
+    from django.contrib.auth import get_user_model
+
+    from tickets import hooks
+    from tickets.models import Ticket, TicketEvent, TicketMessage
+
+    ticket = Ticket.objects.select_related("customer", "category").filter(pk=ticket_id).first()
+    if ticket is None:
+        return False
+    by_id = TicketEvent.objects.in_bulk(event_ids)
+    ctx = hooks.HookContext(
+        verb=verb,
+        ticket=ticket,
+        actor=get_user_model().objects.filter(pk=actor_id).first() if actor_id else None,
+        changes=dict(changes or {}),
+        events=[by_id[pk] for pk in event_ids if pk in by_id],
+        message=TicketMessage.objects.filter(pk=message_id).first() if message_id else None,
+    )
+    hooks.run_deferred(paths, ctx)
+    return True

@@ -114,12 +114,22 @@ def sla_start(
     if SlaClock.objects.filter(ticket=ticket).exists():
         return []
     ticket = Ticket.objects.select_related("customer").get(pk=ticket.pk)
+    clocks = _start_clocks(ticket, at=at, priority=priority)
+    if clocks is None:
+        return []
+    sla_refresh_summary(ticket_id=ticket.pk)
+    return clocks
+
+
+def _start_clocks(ticket: Ticket, *, at: datetime, priority: str | None) -> list[SlaClock] | None:
+    """`sla_start` for a ticket just read (with its customer) that has no clocks yet; the
+    caller stores the summary. None when no target applies (nothing to store)."""
     policy = policy_for_ticket(ticket)
     target = target_for(
         policy, priority=priority or ticket.priority, plan_tier=ticket.customer.plan_tier
     )
     if target is None:
-        return []
+        return None
     schedule = schedule_for_policy(policy)
     paused = ticket.status in (policy.pause_statuses or [])
     clocks = []
@@ -129,7 +139,6 @@ def sla_start(
             clocks.append(
                 _start_clock(ticket, policy, metric, minutes, at, schedule, paused=paused)
             )
-    sla_refresh_summary(ticket_id=ticket.pk)
     return clocks
 
 
@@ -284,9 +293,17 @@ def apply_ticket_events(*, ticket_id: int, events: list[TicketEvent]) -> None:
     if ticket is None:
         return
     cache: dict = {}
+    has_clocks = None
     for event in events:
         if event.kind == TicketEvent.Kind.CREATED:
-            sla_start(ticket=ticket, at=event.created_at, priority=event.data.get("priority"))
+            # sla_start without its re-read and summary: the ticket was just read, and the
+            # summary is stored once below.
+            if has_clocks is None:
+                has_clocks = SlaClock.objects.filter(ticket_id=ticket_id).exists()
+            if not has_clocks:
+                has_clocks = bool(
+                    _start_clocks(ticket, at=event.created_at, priority=event.data.get("priority"))
+                )
         elif event.kind == TicketEvent.Kind.STATUS_CHANGED:
             _on_status_change(ticket, event, cache)
         elif event.kind == TicketEvent.Kind.REPLIED:

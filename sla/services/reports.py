@@ -19,6 +19,7 @@ from django.utils import timezone
 from agents.models import Team
 from sla.models import DailySlaReport, Metric, SlaClock, SlaEvent
 from tickets import notifications
+from tickets.analytics.digest import ticket_report_for_period
 from tickets.models import OPEN_STATUSES, PRIORITY_ORDER, SlaState, Ticket
 
 REPORT_HOUR = 9
@@ -78,6 +79,8 @@ def build_report_data(*, team: Team, start: datetime, end: datetime) -> dict:
         )
     breached_rows = list(breached)
     return {
+        # The daily ticket report (seed 001) for the same period, so leads get one digest.
+        "tickets": ticket_report_for_period(team_id=team.pk, start=start, end=end),
         "resolved": tickets.filter(resolved_at__gte=start, resolved_at__lt=end).count(),
         "breached_tickets": len({row["ticket__reference"] for row in breached_rows}),
         "breaches": [

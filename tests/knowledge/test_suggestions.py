@@ -300,7 +300,7 @@ def test_the_job_drafts_and_the_poll_shows_it_and_stops(
     assert DRAFT["reply"] in response.text
     assert "hx-trigger" not in response.text  # polling stops
     used_url = reverse("desk:ticket_suggestion_used", args=[ticket.reference, row.pk])
-    assert f'hx-post="{used_url}"' in response.text
+    assert f'data-used-url="{used_url}"' in response.text
     assert len(stub.requests) == 1
 
 

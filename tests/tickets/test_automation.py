@@ -756,9 +756,8 @@ def test_seed_demo_adds_the_demo_rules_once_and_they_work(
         ("New customer onboarding", "ticket_created"),
         ("At-risk customer", "ticket_created"),
         ("Remind customers after 3 days", "hourly"),
-        ("Close resolved tickets after 7 days", "hourly"),
     ]
-    assert RuleAction.objects.count() == 12
+    assert RuleAction.objects.count() == 11
 
     customer = Customer.objects.get(email="customer@example.com")
     billing = Category.objects.get(slug="billing")

@@ -36,9 +36,9 @@ ACTIONS = [
 ]
 
 # Queries for one queue page, whatever its length: session, user, agent profile, the select
-# options (agents, teams, categories), the count, the page of tickets and their tags, and the
-# bell's unread count.
-QUEUE_QUERIES = 10
+# options (agents, teams and categories in one query), the count, the page of tickets and
+# their tags, and the bell's unread count.
+QUEUE_QUERIES = 8
 # The HTMX partial has no filter bar, so no select options.
 QUEUE_PARTIAL_QUERIES = 6
 # Queries for the ticket page, whatever the length of the conversation: session, user, agent
@@ -283,26 +283,74 @@ def test_queue_sorts_by_deadline_by_default_and_by_other_orders_on_request(agent
     assert refs("updated") == [low.reference, medium.reference, critical.reference]
 
 
+def next_link(response) -> str:
+    """The queue URL behind the "Next" link."""
+    match = re.search(r'<a class="button small" href="([^"]+)"[^>]*rel="next"', response.text)
+    assert match, "no Next link"
+    return reverse("desk:queue") + match.group(1).replace("&amp;", "&")
+
+
+def previous_link(response) -> str:
+    match = re.search(r'<a class="button small" href="([^"]+)"[^>]*rel="prev"', response.text)
+    assert match, "no Previous link"
+    return reverse("desk:queue") + match.group(1).replace("&amp;", "&")
+
+
 @pytest.mark.django_db
-def test_queue_paginates_and_page_links_keep_the_filters(agent_client, settings):
+def test_queue_paginates_by_cursor_and_page_links_keep_the_filters(agent_client, settings):
+    # Keyset pagination: "Next" and "Previous" carry a cursor, never a page number, so a
+    # page costs the same queries at any depth of a million-ticket queue.
     settings.DESK_PAGE_SIZE = 2
     tickets = [TicketFactory(priority="high") for _ in range(5)]
     TicketFactory(priority="low")
 
     first = agent_client.get(reverse("desk:queue"), {"priority": "high", "sort": "oldest"})
-    second = agent_client.get(
-        reverse("desk:queue"), {"priority": "high", "sort": "oldest", "page": "2"}
-    )
-    beyond = agent_client.get(
-        reverse("desk:queue"), {"priority": "high", "sort": "oldest", "page": "99"}
-    )
+    second = agent_client.get(next_link(first))
+    third = agent_client.get(next_link(second))
 
     assert queue_refs(first) == [t.reference for t in tickets[:2]]
     assert queue_refs(second) == [t.reference for t in tickets[2:4]]
-    assert queue_refs(beyond) == [tickets[4].reference]
-    assert "Page 1 of 3" in first.text
-    assert 'href="?priority=high&amp;sort=oldest&amp;page=2"' in first.text
+    assert queue_refs(third) == [tickets[4].reference]
+    assert "1–2 of 5" in first.text
+    assert "3–4 of 5" in second.text
+    assert "5–5 of 5" in third.text
+    assert 'href="?priority=high&amp;sort=oldest&amp;after=' in first.text
     assert 'hx-push-url="true"' in first.text
+    assert 'rel="next"' not in third.text
+    back = agent_client.get(previous_link(third))
+    assert queue_refs(back) == [t.reference for t in tickets[2:4]]
+    assert queue_refs(agent_client.get(previous_link(back))) == queue_refs(first)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("sort", ["deadline", "newest", "oldest", "updated", "priority"])
+def test_queue_cursor_pages_cover_every_ticket_once_in_every_sort(agent_client, settings, sort):
+    settings.DESK_PAGE_SIZE = 3
+    for priority in ["low", "high", "critical", "medium", "high", "low", "critical"]:
+        TicketFactory(priority=priority)
+    everything = agent_client.get(reverse("desk:queue"), {"sort": sort})
+    settings.DESK_PAGE_SIZE = 100
+    expected = queue_refs(agent_client.get(reverse("desk:queue"), {"sort": sort}))
+    settings.DESK_PAGE_SIZE = 3
+
+    seen = queue_refs(everything)
+    response = everything
+    while 'rel="next"' in response.text:
+        response = agent_client.get(next_link(response))
+        seen += queue_refs(response)
+    assert seen == expected
+    assert len(seen) == 7
+
+
+@pytest.mark.django_db
+def test_queue_cursor_that_does_not_parse_shows_the_first_page(agent_client, settings):
+    settings.DESK_PAGE_SIZE = 1
+    newer = TicketFactory()
+    TicketFactory()
+    for cursor in ["garbage", "eyJzIjoibmV3ZXN0In0", "!" * 600]:
+        response = agent_client.get(reverse("desk:queue"), {"sort": "oldest", "after": cursor})
+        assert response.status_code == 200
+        assert queue_refs(response) == [newer.reference]
 
 
 @pytest.mark.django_db
@@ -313,7 +361,7 @@ def test_default_queue_page_links_keep_the_default_filter(agent_client, settings
 
     response = agent_client.get(reverse("desk:queue"))
 
-    assert "page=2" in response.text
+    assert "after=" in response.text
     assert "status=open&amp;status=in_progress" in response.text
 
 

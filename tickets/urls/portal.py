@@ -1,6 +1,7 @@
 from django.urls import path
 
-from tickets.views import portal
+from helpdesk.api import views as api_views
+from tickets.views import portal, portal_survey
 
 app_name = "portal"
 
@@ -14,6 +15,13 @@ urlpatterns = [
         name="suggestion_helpful",
     ),
     path("tickets/", portal.my_tickets, name="my_tickets"),
+    path("api-tokens/", api_views.portal_api_tokens, name="api_tokens"),
+    path(
+        "api-tokens/<int:pk>/revoke/",
+        api_views.portal_api_token_revoke,
+        name="api_token_revoke",
+    ),
+    path("survey/<str:token>/", portal_survey.survey, name="survey"),
     path("t/<str:public_id>/", portal.ticket_detail, name="ticket"),
     path("t/<str:public_id>/reply/", portal.reply, name="reply"),
     path(

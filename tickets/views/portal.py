@@ -23,6 +23,7 @@ from django_htmx.middleware import HtmxDetails
 from agents.permissions import agent_display_name
 from helpdesk.exceptions import ApplicationError
 from helpdesk.markdown import render_markdown
+from helpdesk.ratelimit import limit_posts_per_ip
 from knowledge import selectors as knowledge_selectors
 from knowledge import services as knowledge_services
 from tickets import selectors, services
@@ -112,6 +113,7 @@ def _conversation(ticket: Ticket) -> list[ConversationEntry]:
 
 
 @require_http_methods(["GET", "POST"])
+@limit_posts_per_ip("portal-ticket-create", "RATELIMIT_TICKET_CREATE_IP")
 def home(request: HtmxHttpRequest) -> HttpResponse:
     """The portal's front page: the new-ticket form. A valid form files the ticket and
     redirects to its confirmation page (POST/redirect/GET)."""
@@ -222,8 +224,9 @@ def _ticket_context(ticket: Ticket, form: ReplyForm, *, notice: str = "", alert:
         # customer; the check keeps another customer's secure link from ever showing here.
         "merged_link": ticket.merged_into is not None
         and ticket.merged_into.customer_id == ticket.customer_id,
-        # Automatic answers (knowledge.autoanswer) the customer may still say did not help.
-        "auto_answer_open_ids": knowledge_selectors.auto_answer_message_ids(ticket=ticket),
+        # Automatic answers (knowledge.autoanswer): sent ones the customer may still say did
+        # not help, and drafts an agent checked before sending.
+        "auto_answers": knowledge_selectors.auto_answer_marks(ticket=ticket),
     }
 
 

@@ -28,11 +28,12 @@ from django.utils.text import slugify
 
 from agents import routing
 from agents.models import AgentProfile, OnCallShift, Team
+from knowledge import autoanswer
 from knowledge.models import Article, CannedResponse
 from knowledge.services import article_create, canned_response_create
 from sla import hooks as sla_hooks
 from sla.services import sla_replay, sla_sweep
-from tickets import hooks, notifications
+from tickets import hooks, notifications, surveys
 from tickets.automation import engine as rules_engine
 from tickets.hooks import SLA_VERBS
 from tickets.management.commands import _demo_content as content
@@ -47,6 +48,7 @@ from tickets.models import (
     Rule,
     RuleAction,
     RuleCondition,
+    SatisfactionSurvey,
     Status,
     Ticket,
     TicketEvent,
@@ -233,6 +235,10 @@ def customer_emails_detached():
         ("create", routing.on_ticket_created),
         ("assign", routing.on_capacity_freed),
         ("transition", routing.on_capacity_freed),
+        # Nor may the auto-answer cascade answer them (the default policy would).
+        ("create", autoanswer.queue_auto_answer),
+        # Nor survey their customers now: the seeder records answered demo surveys itself.
+        ("transition", surveys.on_ticket_resolved),
     ]
     for verb, hook in detached:
         hooks.unregister(verb, hook)
@@ -291,6 +297,10 @@ class Command(BaseCommand):
                 seeder.seed_tickets(tickets)
             # After the tickets, so the demo history is not rewritten by the rules.
             seeder.seed_rules()
+        # The dashboard reads hourly rollups: fill them for the demo history (idempotent).
+        from tickets.analytics.rollup import metrics_backfill
+
+        metrics_backfill(days=HISTORY_DAYS + 31)
         self.stdout.write(
             self.style.SUCCESS(
                 f"Demo data ready in {time.monotonic() - started:.1f} s: "
@@ -456,6 +466,7 @@ class Seeder:
         self._move_back_in_time()
         self._record_delivered_emails()
         self._rebuild_sla()
+        self._record_surveys()
         self.seed_on_call_rota()
 
     def _rebuild_sla(self) -> None:
@@ -697,6 +708,58 @@ class Seeder:
             record("agent_replied", message.ticket, message, message.created_at)
         Notification.objects.bulk_create(rows, batch_size=500)
 
+    def _record_surveys(self) -> None:
+        """The satisfaction surveys the demo resolutions would have produced (the after-hook is
+        detached while seeding), already sent, about 60 % answered, mostly happily, so the
+        dashboard's CSAT and the organization pages have figures. Like the other demo history
+        they are written in bulk with their demo times, each answer with its
+        `satisfaction_rated` event; then every organization's health is computed."""
+        from tickets.organization_health import organization_refresh_health
+
+        rng, now = self.rng, timezone.now()
+        resolved = Ticket.objects.filter(resolved_at__isnull=False).order_by("pk")
+        rows, events, rated = [], [], []
+        for ticket in resolved:
+            sent_at = min(ticket.resolved_at + timedelta(hours=1), now)
+            survey = SatisfactionSurvey(
+                ticket=ticket,
+                resolved_at=ticket.resolved_at,
+                created_at=ticket.resolved_at,
+                due_at=sent_at,
+                sent_at=sent_at,
+            )
+            if rng.random() < 0.6:
+                survey.rating = weighted(rng, DEMO_RATING_WEIGHTS)
+                survey.comment = rng.choice(DEMO_SURVEY_COMMENTS[survey.rating])
+                survey.answered_at = min(sent_at + timedelta(minutes=rng.uniform(5, 2880)), now)
+                ticket.satisfaction_rating = survey.rating
+                ticket.satisfaction_comment = survey.comment
+                rated.append(ticket)
+            rows.append(survey)
+        SatisfactionSurvey.objects.bulk_create(rows, batch_size=500)
+        for survey in rows:
+            if survey.rating is not None:
+                events.append(
+                    TicketEvent(
+                        ticket=survey.ticket,
+                        kind=TicketEvent.Kind.SATISFACTION_RATED,
+                        to_value=str(survey.rating),
+                        data={
+                            "survey_id": survey.pk,
+                            "resolved_at": survey.resolved_at.isoformat(),
+                            "comment": survey.comment,
+                            "current": True,
+                        },
+                        created_at=survey.answered_at,
+                    )
+                )
+        TicketEvent.objects.bulk_create(events, batch_size=500)
+        Ticket.objects.bulk_update(
+            rated, ["satisfaction_rating", "satisfaction_comment"], batch_size=500
+        )
+        for organization in Organization.objects.all():
+            organization_refresh_health(organization=organization, now=now)
+
     def seed_on_call_rota(self) -> None:
         """This week's on-call rota from today, midnight: each team's members take a day in
         turn for every priority, and the team lead covers high and critical all week."""
@@ -732,8 +795,11 @@ class Seeder:
     # Automation rules ---------------------------------------------------------------------
 
     def seed_rules(self) -> None:
-        """Seed 001's three automation rules and the two time-based examples. Rules are
-        matched by name: an existing one (perhaps edited by an admin) is left alone."""
+        """Seed 001's three automation rules and a time-based example. Rules are matched by
+        name: an existing one (perhaps edited by an admin) is left alone. Closing resolved
+        tickets is the AUTO_CLOSE_RESOLVED_DAYS job now, so the old demo rule that did it is
+        removed: one mechanism, not two racing each other."""
+        Rule.objects.filter(name=RETIRED_CLOSE_RULE).delete()
         for position, (name, trigger, description, conditions, actions) in enumerate(
             DEMO_RULES, start=1
         ):
@@ -801,11 +867,16 @@ DEMO_RULES = [
         [(Field.STATUS, Op.EQUALS, "waiting_customer"), (Field.HOURS_IN_STATUS, Op.GTE, 72)],
         [(Act.REMIND_CUSTOMER, "")],
     ),
-    (
-        "Close resolved tickets after 7 days",
-        Rule.Trigger.HOURLY,
-        "A resolved ticket nobody reopened within 7 days is closed.",
-        [(Field.STATUS, Op.EQUALS, "resolved"), (Field.HOURS_IN_STATUS, Op.GTE, 168)],
-        [(Act.CLOSE, "Resolved for 7 days")],
-    ),
 ]
+# Replaced by the auto-close job (tickets.services.auto_close); removed from older demo data.
+RETIRED_CLOSE_RULE = "Close resolved tickets after 7 days"
+
+# Demo survey answers: mostly satisfied, some not (rating: weight), and what people write.
+DEMO_RATING_WEIGHTS = {5: 45, 4: 30, 3: 12, 2: 8, 1: 5}
+DEMO_SURVEY_COMMENTS = {
+    5: ["Quick and kind, thank you!", "Solved in no time.", "", "Great support as always."],
+    4: ["Good, took a little while.", "", "Helpful answer."],
+    3: ["It works now, but it took several emails.", ""],
+    2: ["Slow to answer and I had to explain twice.", "The fix did not last long."],
+    1: ["Nobody read my messages properly.", "Still broken in my opinion."],
+}

@@ -32,6 +32,7 @@ from tickets.models import Ticket
 from tickets.selectors import ticket_for_agent
 from tickets.views.desk.access import HtmxHttpRequest, agent_required
 from tickets.views.desk.labels import _priority_label, _status_label
+from tickets.views.desk.live import reply_collision
 from tickets.views.desk.ticket import _ticket_context
 
 
@@ -95,6 +96,10 @@ def ticket_reply(request: HtmxHttpRequest, reference: str) -> HttpResponse:
         return "Reply sent to the customer."
 
     form = ReplyForm(request.POST, request.FILES)
+    # Someone else wrote on the ticket since the agent looked: warn, send nothing (live.py).
+    collision = reply_collision(request, reference, form)
+    if collision is not None:
+        return collision
     return _run_action(request, reference, action="reply", form=form, perform=perform)
 
 

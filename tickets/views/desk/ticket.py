@@ -4,12 +4,16 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from django.contrib.humanize.templatetags.humanize import naturaltime
 from django.forms import Form
-from django.http import HttpResponse
-from django.shortcuts import render
-from django.utils import timezone
+from django.http import HttpResponse, HttpResponseBadRequest
+from django.shortcuts import redirect, render
+from django.template.defaultfilters import filesizeformat
+from django.urls import reverse
+from django.utils import formats, timezone
 from django.views.decorators.http import require_GET
 
+from agents.models import Team
 from agents.permissions import agent_display_name, is_agent
 from agents.routing import explain_assignment
 from tickets import services
@@ -26,9 +30,10 @@ from tickets.forms.desk import (
     StatusForm,
     TagsForm,
     TeamForm,
-    desk_choices,
+    agents_for_desk,
 )
 from tickets.models import (
+    Category,
     Channel,
     Priority,
     Status,
@@ -37,7 +42,13 @@ from tickets.models import (
     TicketLink,
     TicketMessage,
 )
-from tickets.selectors import ticket_for_agent, ticket_links
+from tickets.selectors import (
+    PageWindow,
+    ticket_for_agent,
+    ticket_links,
+    ticket_page_events,
+    ticket_page_messages,
+)
 from tickets.views.desk.access import HtmxHttpRequest, agent_required
 from tickets.views.desk.labels import _priority_label, _status_label
 from tickets.views.desk.sla import _ticket_sla
@@ -50,12 +61,97 @@ AUTHOR_CLASSES = {
 }
 
 
+# A long ticket opens on its newest messages and activity; the rest loads on demand, this
+# many at a time. Rendering hundreds of messages is what made a long ticket's page slow.
+PAGE_MESSAGES = 30
+PAGE_EVENTS = 30
+EARLIER_CHUNK = 100
+
+
+@dataclass
+class When:
+    """A moment as the page prints it, computed once in Python rather than by template
+    filters on every row: machine-readable, full (the tooltip) and relative."""
+
+    iso: str
+    full: str
+    relative: str
+
+
+def _when(moment: datetime) -> When:
+    local = timezone.localtime(moment)
+    return When(
+        iso=local.isoformat(),
+        full=formats.date_format(local, "DATETIME_FORMAT"),
+        relative=naturaltime(moment),
+    )
+
+
+@dataclass
+class AttachmentRow:
+    url: str
+    filename: str
+    size: str
+
+
 @dataclass
 class MessageRow:
     message: TicketMessage
     author_name: str
+    initial: str
+    kind_label: str
     css_class: str
-    attachments: list
+    attachments: list[AttachmentRow]
+    when: When
+
+
+@dataclass
+class ShowEarlier:
+    """The "Show N earlier …" control above a region that shows only its newest rows: how
+    many are hidden, what the next click loads (HTMX) and the full page without JS."""
+
+    hidden: int
+    next_count: int
+    url: str
+    full_url: str
+    nouns: tuple[str, str]
+
+    @property
+    def label(self) -> str:
+        noun = self.nouns[0] if self.next_count == 1 else self.nouns[1]
+        return f"Show {self.next_count} earlier {noun}"
+
+    @property
+    def summary(self) -> str:
+        noun = self.nouns[0] if self.hidden == 1 else self.nouns[1]
+        return f"{self.hidden} earlier {noun} not shown"
+
+
+REGIONS = {
+    # region: (fragment URL name, page query parameter, anchor, nouns)
+    "conversation": (
+        "desk:ticket_conversation",
+        "conversation",
+        "ticket-conversation",
+        ("message", "messages"),
+    ),
+    "activity": ("desk:ticket_activity", "activity", "ticket-timeline", ("entry", "entries")),
+}
+
+
+def _show_earlier(window: PageWindow, *, ticket: Ticket, region: str) -> ShowEarlier | None:
+    if not window.hidden:
+        return None
+    url_name, param, anchor, nouns = REGIONS[region]
+    url = reverse(url_name, args=[ticket.reference])
+    page = reverse("desk:ticket", args=[ticket.reference])
+    return ShowEarlier(
+        hidden=window.hidden,
+        next_count=min(window.hidden, EARLIER_CHUNK),
+        url=f"{url}?before={window.oldest_id}",
+        full_url=f"{page}?{param}=all#{anchor}",
+        nouns=nouns,
+    )
 
 
 @dataclass
@@ -87,11 +183,14 @@ class TimelineEntry:
     to_value: str
     detail: str
     created_at: datetime
+    when: When | None = None
 
 
-def _conversation(ticket: Ticket) -> list[MessageRow]:
+def _conversation(ticket: Ticket, messages=None) -> list[MessageRow]:
+    """The message rows, everything the template prints already worked out."""
+    kind_labels = dict(TicketMessage.AuthorKind.choices)
     rows = []
-    for message in ticket.messages.all():
+    for message in ticket.messages.all() if messages is None else messages:
         if message.author_kind == TicketMessage.AuthorKind.CUSTOMER:
             name = ticket.customer.name
         elif message.author_kind == TicketMessage.AuthorKind.AI:
@@ -103,14 +202,36 @@ def _conversation(ticket: Ticket) -> list[MessageRow]:
         css = AUTHOR_CLASSES.get(message.author_kind, "message-system")
         if message.is_internal:
             css += " message-internal"
-        rows.append(MessageRow(message, name, css, list(message.attachments.all())))
+        attachments = [
+            AttachmentRow(
+                url=reverse("desk:attachment", args=[attachment.pk]),
+                filename=attachment.filename,
+                size=filesizeformat(attachment.size),
+            )
+            for attachment in message.attachments.all()
+        ]
+        rows.append(
+            MessageRow(
+                message=message,
+                author_name=name,
+                initial=name[:1].upper(),
+                kind_label=kind_labels.get(message.author_kind, message.author_kind),
+                css_class=css,
+                attachments=attachments,
+                when=_when(message.created_at),
+            )
+        )
     return rows
 
 
 def _event_actor(ticket: Ticket, event: TicketEvent) -> str:
     actor = event.actor
     if actor is None:
-        if event.kind in (TicketEvent.Kind.CREATED, TicketEvent.Kind.CUSTOMER_REPLIED):
+        if event.kind in (
+            TicketEvent.Kind.CREATED,
+            TicketEvent.Kind.CUSTOMER_REPLIED,
+            TicketEvent.Kind.SATISFACTION_RATED,
+        ):
             return ticket.customer.name
         return "System"
     if not is_agent(actor) and ticket.customer.user_id == actor.pk:
@@ -118,11 +239,11 @@ def _event_actor(ticket: Ticket, event: TicketEvent) -> str:
     return agent_display_name(actor)
 
 
-def _timeline(ticket: Ticket) -> list[TimelineEntry]:
+def _timeline(ticket: Ticket, events=None) -> list[TimelineEntry]:
     """The audit trail in words: who did what, from what to what, when, and why."""
     kinds = TicketEvent.Kind
     entries = []
-    for event in ticket.events.all():
+    for event in ticket.events.all() if events is None else events:
         data = event.data or {}
         old, new = event.from_value, event.to_value
         summary = kinds(event.kind).label if event.kind in kinds.values else event.kind
@@ -180,6 +301,10 @@ def _timeline(ticket: Ticket) -> list[TimelineEntry]:
                 summary, old, new = "answered automatically", "", ""
             case kinds.AUTO_ANSWER_NOT_HELPFUL:
                 summary, old, new = "said the automatic answer did not help", "", ""
+            case kinds.SATISFACTION_RATED:
+                summary = f"rated the support {new}/5"
+                old, new = "", ""
+                detail = data.get("comment", "")
             case kinds.MERGED:
                 if data.get("into"):
                     summary = f"merged this ticket into {data['into']}"
@@ -199,9 +324,35 @@ def _timeline(ticket: Ticket) -> list[TimelineEntry]:
                 to_value=new,
                 detail=str(detail),
                 created_at=event.created_at,
+                when=_when(event.created_at),
             )
         )
     return entries
+
+
+@dataclass
+class TicketChoices:
+    """The sidebar's select options. Assignees are (id, label, selected) tuples read as plain
+    values: a hundred agents rendered as model instances, each looked up through its
+    profile in the template, was a measurable part of the page."""
+
+    assignees: list[tuple[int, str, bool]]
+    teams: list[Team]
+    categories: list[Category]
+
+
+def _choices(ticket: Ticket) -> TicketChoices:
+    assignees = [
+        (pk, display_name or username, pk == ticket.assignee_id)
+        for pk, display_name, username in agents_for_desk().values_list(
+            "pk", "agent_profile__display_name", "username"
+        )
+    ]
+    return TicketChoices(
+        assignees=assignees,
+        teams=list(Team.objects.order_by("name")),
+        categories=list(Category.objects.order_by("name")),
+    )
 
 
 def _ticket_context(
@@ -209,7 +360,16 @@ def _ticket_context(
     *,
     bound: dict[str, Form] | None = None,
     composer: str = "reply",
+    full_conversation: bool = False,
+    full_activity: bool = False,
 ) -> dict[str, Any]:
+    """Everything the ticket page renders. Only the newest messages and activity entries are
+    read unless `full_*` asks for all (the no-JS "show earlier" links); the query count is the
+    same either way and does not grow with the conversation."""
+    messages = ticket_page_messages(
+        ticket=ticket, limit=None if full_conversation else PAGE_MESSAGES
+    )
+    events = ticket_page_events(ticket=ticket, limit=None if full_activity else PAGE_EVENTS)
     tags = [tag.name for tag in ticket.tags.all()]
     forms = {
         "reply": ReplyForm(),
@@ -235,12 +395,18 @@ def _ticket_context(
         "sla": _ticket_sla(ticket, now),
         "tags": tags,
         "assignee_name": agent_display_name(ticket.assignee) if ticket.assignee else "",
-        "conversation": _conversation(ticket),
-        "timeline": _timeline(ticket),
+        "conversation": _conversation(ticket, messages.rows),
+        "conversation_earlier": _show_earlier(messages, ticket=ticket, region="conversation"),
+        # The newest message on the ticket (always among those shown); a reply carries it so
+        # a colleague's reply or the customer's answer that arrived meanwhile is caught
+        # before sending (live.py).
+        "last_message_id": messages.newest_id,
+        "timeline": _timeline(ticket, events.rows),
+        "timeline_earlier": _show_earlier(events, ticket=ticket, region="activity"),
         "related": _related(ticket),
         "forms": forms,
         "composer": composer,
-        "choices": desk_choices(),
+        "choices": _choices(ticket),
         # Resolving needs a resolution text, so it has its own form rather than the select.
         "status_options": [
             (value, _status_label(value)) for value in next_statuses if value != Status.RESOLVED
@@ -256,4 +422,54 @@ def _ticket_context(
 @require_GET
 def ticket_detail(request: HtmxHttpRequest, reference: str) -> HttpResponse:
     ticket = ticket_for_agent(agent=request.user, reference=reference)
-    return render(request, "desk/ticket.html", _ticket_context(ticket))
+    context = _ticket_context(
+        ticket,
+        full_conversation=request.GET.get("conversation") == "all",
+        full_activity=request.GET.get("activity") == "all",
+    )
+    return render(request, "desk/ticket.html", context)
+
+
+def _before_id(request: HtmxHttpRequest) -> int | None:
+    value = request.GET.get("before", "")
+    return int(value) if value.isdigit() else None
+
+
+@agent_required
+@require_GET
+def ticket_conversation(request: HtmxHttpRequest, reference: str) -> HttpResponse:
+    """The next chunk of earlier messages, older than message `before`, for the "Show earlier
+    messages" control (HTMX). Without HTMX: the page with every message."""
+    ticket = ticket_for_agent(agent=request.user, reference=reference)
+    before = _before_id(request)
+    if not request.htmx:
+        return redirect(reverse("desk:ticket", args=[reference]) + "?conversation=all")
+    if before is None:
+        return HttpResponseBadRequest("Which earlier messages? `before` must be an id.")
+    window = ticket_page_messages(ticket=ticket, limit=EARLIER_CHUNK, before_id=before)
+    context = {
+        "ticket": ticket,
+        "conversation": _conversation(ticket, window.rows),
+        "conversation_earlier": _show_earlier(window, ticket=ticket, region="conversation"),
+    }
+    return render(request, "desk/ticket.html#conversation-earlier", context)
+
+
+@agent_required
+@require_GET
+def ticket_activity(request: HtmxHttpRequest, reference: str) -> HttpResponse:
+    """The next chunk of earlier activity entries, older than event `before` (HTMX); without
+    HTMX: the page with the full activity."""
+    ticket = ticket_for_agent(agent=request.user, reference=reference)
+    before = _before_id(request)
+    if not request.htmx:
+        return redirect(reverse("desk:ticket", args=[reference]) + "?activity=all")
+    if before is None:
+        return HttpResponseBadRequest("Which earlier entries? `before` must be an id.")
+    window = ticket_page_events(ticket=ticket, limit=EARLIER_CHUNK, before_id=before)
+    context = {
+        "ticket": ticket,
+        "timeline": _timeline(ticket, window.rows),
+        "timeline_earlier": _show_earlier(window, ticket=ticket, region="activity"),
+    }
+    return render(request, "desk/ticket.html#timeline-earlier", context)

@@ -1,0 +1,829 @@
+"""Load and faults: the portal and the API under concurrent clients while things break.
+
+`make loadtest` (or `python -m bench.faults --seconds 60 --clients 16`) runs, against a fresh
+PostgreSQL database (LOADTEST_DATABASE_URL, dropped and created again each run):
+
+- gunicorn with two worker processes and `manage.py qcluster` with two task workers;
+- an SMTP sink on a loopback port (every message recorded with its Message-ID) that is
+  stopped for a stretch of the run (the mail server down) and started again;
+- an OpenAI-compatible stub that answers slowly (past the client timeout), with 500, with
+  429 and with garbage in rotation, and sometimes correctly;
+- N client threads for a fixed time: half file tickets on the portal (GET the form, POST
+  it; acknowledged only on the 302 to the confirmation page, never retried, a form post
+  not being idempotent), half through `POST /api/v1/tickets` with an `Idempotency-Key`,
+  retried with the same key and body after a connection error or a 5xx.
+
+Midway one gunicorn worker (a child of the master) and one django-q2 worker (the process
+that ran a probe task) get SIGKILL. Afterwards the queue is drained (bounded), the
+notification retry job is run until it has nothing left, and the run is checked: every
+acknowledged ticket exists exactly once, no idempotency key (nor portal post) filed two
+tickets, every email notification was sent and reached the sink exactly once (by its
+Message-ID), no 5xx outside the kill window, and every ticket reached the desk routed (a
+team or an assignee) whatever the AI did. A summary table is printed; the exit status is
+non-zero on any violation. Traffic stays on loopback, the loop is bounded by time, and every
+process started here is stopped by its pid.
+"""
+
+import argparse
+import asyncio
+import contextlib
+import email
+import http.client
+import json
+import logging
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from collections import Counter
+from datetime import timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from urllib.parse import urlencode, urlsplit
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+DEFAULT_DATABASE_URL = "postgres://helpdesk:secret@127.0.0.1:5432/helpdesk_loadtest"
+API_PATH = "/api/v1/tickets"
+# 5xx and dropped connections this long after a kill are the killed worker's in-flight ones.
+KILL_GRACE_SECONDS = 5.0
+API_ATTEMPTS = 6
+AI_TIMEOUT_SECONDS = 1.0
+AI_SLOW_SECONDS = 1.5
+# The stub's answers in rotation: mostly faults, so every fault path runs many times.
+AI_ROTATION = ("slow", "500", "429", "garbage", "ok")
+SUBJECTS = (
+    "Invoice charged twice",
+    "Cannot log in after password reset",
+    "Export to CSV fails with an error",
+    "How do I invite my team",
+    "Card declined when upgrading",
+)
+
+
+def log(message: str) -> None:
+    print(f"[faults {time.strftime('%H:%M:%S')}] {message}", flush=True)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+# ---------------------------------------------------------------------------------------------
+# The database
+# ---------------------------------------------------------------------------------------------
+
+
+def database_name(url: str) -> str:
+    name = urlsplit(url).path.lstrip("/")
+    if not name:
+        raise SystemExit("LOADTEST_DATABASE_URL must name a database.")
+    return name
+
+
+def recreate_database(url: str, *, drop_only: bool = False) -> None:
+    """Drop the run's database and (unless drop_only) create it empty, through the
+    `postgres` maintenance database of the same server."""
+    import psycopg
+    from psycopg import sql
+
+    admin = urlsplit(url)._replace(path="/postgres").geturl()
+    name = database_name(url)
+    with psycopg.connect(admin, autocommit=True) as conn:
+        drop = sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)")
+        conn.execute(drop.format(sql.Identifier(name)))
+        if not drop_only:
+            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+
+
+# ---------------------------------------------------------------------------------------------
+# The SMTP sink: just enough SMTP for Django's backend, restartable on the same port
+# ---------------------------------------------------------------------------------------------
+
+
+class SmtpSink:
+    """Records every message it accepts as (Message-ID, X-Helpdesk-Ticket). `stop()` closes
+    the listening socket, so deliveries fail with a refused connection until `start()`."""
+
+    def __init__(self, port: int) -> None:
+        self.port = port
+        self.messages: list[tuple[str, str]] = []
+        self.loop = asyncio.new_event_loop()
+        self.server: asyncio.base_events.Server | None = None
+        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
+        self.thread.start()
+
+    def start(self) -> None:
+        async def listen():
+            self.server = await asyncio.start_server(
+                self._session, "127.0.0.1", self.port, reuse_address=True
+            )
+
+        asyncio.run_coroutine_threadsafe(listen(), self.loop).result(10)
+
+    def stop(self) -> None:
+        async def close():
+            if self.server is not None:
+                self.server.close()
+                self.server = None
+
+        asyncio.run_coroutine_threadsafe(close(), self.loop).result(10)
+
+    def close(self) -> None:
+        self.stop()
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self.thread.join(5)
+
+    async def _session(self, reader, writer) -> None:
+        async def say(line: str) -> None:
+            writer.write(line.encode() + b"\r\n")
+            await writer.drain()
+
+        try:
+            await say("220 sink ESMTP")
+            while line := await reader.readline():
+                verb = line.decode(errors="replace").strip().split(" ", 1)[0].upper()
+                if verb == "DATA":
+                    await say("354 end with <CRLF>.<CRLF>")
+                    lines = []
+                    while (data := await reader.readline()) not in (b".\r\n", b".\n", b""):
+                        lines.append(data[1:] if data.startswith(b"..") else data)
+                    message = email.message_from_bytes(b"".join(lines))
+                    self.messages.append(
+                        (message.get("Message-ID", ""), message.get("X-Helpdesk-Ticket", ""))
+                    )
+                    await say("250 queued")
+                elif verb == "QUIT":
+                    await say("221 bye")
+                    break
+                elif verb in ("EHLO", "HELO", "MAIL", "RCPT", "RSET", "NOOP"):
+                    await say("250 ok")
+                else:
+                    await say("502 not implemented")
+        except (ConnectionError, asyncio.IncompleteReadError):
+            pass
+        finally:
+            writer.close()
+
+
+# ---------------------------------------------------------------------------------------------
+# The AI provider stub: slow, failing, rate limiting, garbage, in rotation
+# ---------------------------------------------------------------------------------------------
+
+
+class FaultyAiHandler(BaseHTTPRequestHandler):
+    def do_POST(self) -> None:  # noqa: N802 - http.server's naming
+        self.rfile.read(int(self.headers.get("Content-Length", 0)))
+        stub = self.server
+        with stub.lock:
+            mode = AI_ROTATION[stub.calls % len(AI_ROTATION)]
+            stub.calls += 1
+            stub.modes[mode] += 1
+        if mode == "slow":
+            time.sleep(AI_SLOW_SECONDS)
+        if mode in ("500", "429"):
+            self._reply(int(mode), b'{"error": {"message": "stub fault", "type": "stub"}}')
+            return
+        if mode == "garbage":
+            self._reply(200, b"<html>upstream proxy error \x00\xff", "text/html")
+            return
+        if self.path.endswith("/embeddings"):
+            body = {"object": "list", "data": [], "model": "stub", "usage": {"prompt_tokens": 1}}
+            self._reply(200, json.dumps(body).encode())
+            return
+        # A well-formed but unsure classification: valid, and too weak to change anything.
+        content = json.dumps(
+            {
+                "category": "billing",
+                "type": "question",
+                "tags": [],
+                "urgency": 3,
+                "sentiment": "neutral",
+                "confidence": 0.2,
+            }
+        )
+        body = {
+            "id": "chatcmpl-stub",
+            "object": "chat.completion",
+            "created": int(time.time()),
+            "model": "stub-model",
+            "choices": [{"index": 0, "message": {"role": "assistant", "content": content}}],
+            "usage": {"prompt_tokens": 10, "completion_tokens": 5, "total_tokens": 15},
+        }
+        self._reply(200, json.dumps(body).encode())
+
+    def _reply(self, status: int, body: bytes, content_type: str = "application/json") -> None:
+        try:
+            self.send_response(status)
+            self.send_header("Content-Type", content_type)
+            self.send_header("Content-Length", str(len(body)))
+            if status == 429:
+                self.send_header("Retry-After", "1")
+            self.end_headers()
+            self.wfile.write(body)
+        except OSError:
+            pass  # the client timed out first (the slow answers)
+
+    def log_message(self, format, *args) -> None:
+        pass
+
+
+def start_ai_stub() -> ThreadingHTTPServer:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), FaultyAiHandler)
+    server.daemon_threads = True
+    server.lock, server.calls, server.modes = threading.Lock(), 0, Counter()
+    threading.Thread(target=server.serve_forever, args=(0.1,), daemon=True).start()
+    return server
+
+
+# ---------------------------------------------------------------------------------------------
+# Processes
+# ---------------------------------------------------------------------------------------------
+
+
+def children_of(pid: int) -> list[int]:
+    """The pids whose parent is `pid` (from /proc)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        # "pid (comm) state ppid ...": comm may hold spaces, so split after the last ")".
+        if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
+            found.append(int(entry.name))
+    return sorted(found)
+
+
+def descendants_of(pid: int) -> list[int]:
+    result, todo = [], [pid]
+    while todo:
+        for child in children_of(todo.pop()):
+            result.append(child)
+            todo.append(child)
+    return result
+
+
+def stop_process(process: subprocess.Popen, name: str, timeout: float = 20) -> None:
+    """SIGTERM the process, SIGKILL it after `timeout`, then SIGKILL any of its descendants
+    still alive (by pid: recorded before the stop)."""
+    if process.poll() is None:
+        descendants = descendants_of(process.pid)
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            log(f"{name} did not stop in {timeout:g}s: SIGKILL.")
+            process.kill()
+            process.wait()
+        for pid in descendants:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+
+
+def run_command(args: list[str], env: dict) -> None:
+    command = [sys.executable, "manage.py", *args]
+    subprocess.run(command, cwd=BASE_DIR, env=env, check=True)  # noqa: S603 - fixed commands
+
+
+def wait_for_http(port: int, process: subprocess.Popen, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"gunicorn exited with {process.returncode}")
+        try:
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+            conn.request("GET", "/healthz")
+            conn.getresponse().read()
+            conn.close()
+            return
+        except OSError:
+            time.sleep(0.3)
+    raise RuntimeError("gunicorn did not answer in time")
+
+
+# ---------------------------------------------------------------------------------------------
+# Clients
+# ---------------------------------------------------------------------------------------------
+
+
+class Tally:
+    """What the clients saw, shared by the threads."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.requests = 0
+        self.statuses: Counter = Counter()
+        self.errors: list[tuple[float, str]] = []  # (time, "5xx 502" or the exception name)
+        self.acknowledged: list[tuple[str, str, str]] = []  # (channel, public_id, marker)
+        self.unacknowledged: Counter = Counter()
+        self.api_retries = 0
+        self.replays = 0
+
+    def add(self, **changes) -> None:
+        with self.lock:
+            for name, value in changes.items():
+                setattr(self, name, getattr(self, name) + value)
+
+
+class Client(threading.Thread):
+    def __init__(self, *, index: int, port: int, token: str, stop_at: float, tally: Tally):
+        super().__init__(daemon=True, name=f"client-{index}")
+        self.index, self.port, self.token, self.stop_at, self.tally = (
+            index,
+            port,
+            token,
+            stop_at,
+            tally,
+        )
+        self.conn: http.client.HTTPConnection | None = None
+
+    def request(self, method: str, path: str, body=None, headers=None):
+        """One request on the kept connection; a new connection after any error."""
+        if self.conn is None:
+            self.conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
+        self.tally.add(requests=1)
+        try:
+            self.conn.request(method, path, body=body, headers=headers or {})
+            response = self.conn.getresponse()
+            data = response.read()
+        except (OSError, http.client.HTTPException) as exc:
+            self.conn.close()
+            self.conn = None
+            with self.tally.lock:
+                self.tally.statuses[type(exc).__name__] += 1
+                self.tally.errors.append((time.monotonic(), type(exc).__name__))
+            return None, b""
+        with self.tally.lock:
+            self.tally.statuses[response.status] += 1
+            if response.status >= 500:
+                self.tally.errors.append((time.monotonic(), f"HTTP {response.status}"))
+        return response, data
+
+    def run(self) -> None:
+        sequence = 0
+        while time.monotonic() < self.stop_at:
+            sequence += 1
+            marker = f"L{self.index}x{sequence}x{uuid.uuid4().hex[:8]}"
+            if (self.index + sequence) % 2:
+                self.portal(marker, sequence)
+            else:
+                self.api(marker, sequence)
+        if self.conn is not None:
+            self.conn.close()
+
+    def portal(self, marker: str, sequence: int) -> None:
+        response, html = self.request("GET", "/portal/")
+        if response is None or response.status != 200:
+            return
+        token = re.search(rb'name="csrfmiddlewaretoken" value="([^"]+)"', html)
+        cookie = re.search(r"csrftoken=([^;]+)", response.getheader("Set-Cookie") or "")
+        if not token or not cookie:
+            self.tally.add(unacknowledged=Counter({"portal form without CSRF": 1}))
+            return
+        body = urlencode(
+            {
+                "csrfmiddlewaretoken": token.group(1).decode(),
+                "name": f"Load Client {self.index}",
+                "email": f"load-{self.index}-{sequence % 20}@load.example",
+                "subject": f"{SUBJECTS[sequence % len(SUBJECTS)]} #{marker}",
+                "description": f"The page fails after the last step ({marker}).",
+            }
+        )
+        response, _ = self.request(
+            "POST",
+            "/portal/",
+            body,
+            {
+                "Content-Type": "application/x-www-form-urlencoded",
+                "Cookie": f"csrftoken={cookie.group(1)}",
+            },
+        )
+        location = response.getheader("Location", "") if response is not None else ""
+        found = re.search(r"/portal/submitted/([^/]+)/", location)
+        if response is not None and response.status == 302 and found:
+            with self.tally.lock:
+                self.tally.acknowledged.append(("portal", found.group(1), marker))
+        else:
+            # Not retried: a form post is not idempotent.
+            why = f"portal {response.status}" if response is not None else "portal dropped"
+            self.tally.add(unacknowledged=Counter({why: 1}))
+
+    def api(self, marker: str, sequence: int) -> None:
+        body = json.dumps(
+            {
+                "subject": f"{SUBJECTS[sequence % len(SUBJECTS)]} #{marker}",
+                "description": f"Charged twice for the same order ({marker}).",
+            }
+        )
+        headers = {
+            "Authorization": f"Bearer {self.token}",
+            "Content-Type": "application/json",
+            "Idempotency-Key": marker,
+        }
+        for attempt in range(API_ATTEMPTS):
+            if attempt:
+                self.tally.add(api_retries=1)
+                time.sleep(0.2 * attempt)
+            response, data = self.request("POST", API_PATH, body, headers)
+            if response is None or response.status >= 500:
+                continue  # the same key and body: at most one ticket whatever happened
+            if response.status in (200, 201):
+                public_id = json.loads(data).get("public_id", "")
+                with self.tally.lock:
+                    self.tally.acknowledged.append(("api", public_id, marker))
+                    if response.getheader("Idempotent-Replayed") == "true":
+                        self.tally.replays += 1
+                return
+            self.tally.add(unacknowledged=Counter({f"api {response.status}": 1}))
+            return
+        self.tally.add(unacknowledged=Counter({"api gave up": 1}))
+
+
+# ---------------------------------------------------------------------------------------------
+# The run
+# ---------------------------------------------------------------------------------------------
+
+
+def server_env(database_url: str, *, smtp_port: int, ai_url: str) -> dict:
+    return {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "helpdesk.settings",
+        "DATABASE_URL": database_url,
+        "DEBUG": "false",
+        "SECRET_KEY": os.environ.get("SECRET_KEY") or "loadtest-only-secret-key-not-for-production",
+        "SECURE_COOKIES": "false",
+        "SECURE_SSL_REDIRECT": "false",
+        "SECURE_HSTS_SECONDS": "0",
+        "ALLOWED_HOSTS": "127.0.0.1,localhost",
+        "DB_CONN_MAX_AGE": "600",
+        "Q_SYNC": "false",
+        "Q_BROKER": "orm",
+        "Q_WORKERS": "2",
+        # One address and one API user drive the whole load: lift their limits.
+        "RATELIMIT_TICKET_CREATE_IP": "1000000/h",
+        "API_THROTTLE_USER": "1000000/hour",
+        "API_THROTTLE_IP": "1000000/hour",
+        "API_THROTTLE_TICKET_CREATE": "1000000/hour",
+        "EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+        "EMAIL_HOST": "127.0.0.1",
+        "EMAIL_PORT": str(smtp_port),
+        "EMAIL_USE_TLS": "false",
+        "EMAIL_TIMEOUT": "5",
+        "AI_BASE_URL": ai_url,
+        "AI_API_KEY": "loadtest-key",
+        "AI_MODEL": "stub-model",
+        "AI_TIMEOUT_SECONDS": str(AI_TIMEOUT_SECONDS),
+        "AI_MAX_RETRIES": "0",
+        "MANAGER_WEBHOOK_URL": "",
+    }
+
+
+def probe_task_worker(timeout: float = 60) -> int:
+    """The pid of a django-q2 worker process: it runs `os.getpid` as a task."""
+    from django_q.tasks import async_task, result
+
+    task_id = async_task("os.getpid")
+    pid = result(task_id, wait=int(timeout * 1000))
+    if not pid:
+        raise RuntimeError("no django-q2 worker answered the probe task")
+    return int(pid)
+
+
+def wait_for_queue(timeout: float) -> bool:
+    """Wait until no task is ready in the ORM queue and the queue has not changed for a few
+    seconds (so the tasks being run have finished). A task taken by a killed worker stays
+    locked until the broker's retry (two minutes): it is not waited for, the notification
+    retry job covers its delivery."""
+    from django.utils import timezone
+    from django_q.models import OrmQ
+
+    deadline = time.monotonic() + timeout
+    quiet_since, last = None, None
+    while time.monotonic() < deadline:
+        ready = OrmQ.objects.filter(lock__lte=timezone.now()).count()
+        state = (ready, OrmQ.objects.count(), unsent_count())
+        if ready == 0 and state == last:
+            quiet_since = quiet_since or time.monotonic()
+            if time.monotonic() - quiet_since >= 3:
+                return True
+        else:
+            quiet_since = None
+        last = state
+        time.sleep(1)
+    return False
+
+
+def unsent_count() -> int:
+    from tickets.models import Notification
+    from tickets.tasks import DELIVERED_CHANNELS
+
+    return Notification.objects.filter(sent_at__isnull=True, channel__in=DELIVERED_CHANNELS).count()
+
+
+def run_retry_job_until_done(timeout: float) -> int:
+    """Run the notification retry job (without its two-minute grace: the queue was drained)
+    until nothing is unsent or the time is up. Returns how many runs it took."""
+    import tickets.tasks
+
+    tickets.tasks.RETRY_AFTER = timedelta(0)
+    deadline = time.monotonic() + timeout
+    runs = 0
+    while unsent_count() and time.monotonic() < deadline:
+        runs += 1
+        queued = tickets.tasks.retry_unsent_notifications()
+        log(f"Retry job run {runs}: {queued} deliveries re-queued.")
+        wait_for_queue(max(1.0, deadline - time.monotonic()))
+    return runs
+
+
+def verify(tally: Tally, sink: SmtpSink, kill_at: float | None, first_ticket: int) -> dict:
+    from django.db.models import Q
+
+    from agents.routing import team_for_category
+    from tickets.models import OPEN_STATUSES, Category, Notification, Ticket
+    from tickets.tasks import DELIVERED_CHANNELS
+
+    acknowledged = tally.acknowledged
+    ids = [public_id for _, public_id, _ in acknowledged]
+    stored = Counter(Ticket.objects.filter(public_id__in=ids).values_list("public_id", flat=True))
+    missing = [public_id for public_id in ids if stored[public_id] != 1]
+    run_tickets = list(
+        Ticket.objects.filter(pk__gt=first_ticket).values_list(
+            "subject", "team_id", "assignee_id", "status", "category_id"
+        )
+    )
+    # Each marker (one idempotency key, or one portal post) must have filed at most one ticket.
+    per_marker = Counter(subject.rsplit("#", 1)[-1] for subject, *_ in run_tickets)
+    duplicates = {marker: n for marker, n in per_marker.items() if n > 1}
+    # An acknowledged marker must be the ticket the answer named (a replay names the same one).
+    acked_twice = [pid for pid, n in Counter(ids).items() if n > 1]
+    # Reaching agents, as designed (agents.routing): an open ticket whose category has a team
+    # is in that team (assigned, or waiting for capacity); one without is in the desk's
+    # unassigned queue. The AI only refines this later, so its faults must change nothing.
+    team_of = {}
+    for category in {row[4] for row in run_tickets if row[4]}:
+        team = team_for_category(Category.objects.get(pk=category))
+        team_of[category] = team.pk if team else None
+    unrouted = [
+        subject
+        for subject, team, assignee, status, category in run_tickets
+        if status not in OPEN_STATUSES or (team is None and team_of.get(category) is not None)
+    ]
+    in_team_queue = sum(1 for row in run_tickets if row[1] is not None)
+
+    emails = Notification.objects.filter(channel=Notification.Channel.EMAIL)
+    email_ids = dict(emails.values_list("email_message_id", "sent_at"))
+    sink_counts = Counter(message_id for message_id, _ in sink.messages)
+    sent_twice = {mid: n for mid, n in sink_counts.items() if n > 1}
+    never_received = [mid for mid, sent_at in email_ids.items() if sent_at and not sink_counts[mid]]
+    unknown = [mid for mid in sink_counts if mid not in email_ids]
+    unsent = Notification.objects.filter(sent_at__isnull=True, channel__in=DELIVERED_CHANNELS)
+    failed_once = emails.filter(~Q(attempts=1) | ~Q(last_error="")).count()
+
+    window = (kill_at, kill_at + KILL_GRACE_SECONDS) if kill_at else None
+    in_window = [e for e in tally.errors if window and window[0] - 0.5 <= e[0] <= window[1]]
+    outside = [e for e in tally.errors if e not in in_window]
+    return {
+        "requests": tally.requests,
+        "statuses": dict(sorted((str(k), v) for k, v in tally.statuses.items())),
+        "acknowledged": len(ids),
+        "acknowledged_portal": sum(1 for channel, *_ in acknowledged if channel == "portal"),
+        "acknowledged_api": sum(1 for channel, *_ in acknowledged if channel == "api"),
+        "unacknowledged": dict(tally.unacknowledged),
+        "api_retries": tally.api_retries,
+        "idempotent_replays": tally.replays,
+        "tickets_created": len(run_tickets),
+        "acknowledged_missing_or_twice": len(missing) + len(acked_twice),
+        "duplicate_tickets": len(duplicates),
+        "tickets_in_a_team": in_team_queue,
+        "tickets_unassigned_queue": len(run_tickets) - in_team_queue,
+        "unrouted_tickets": len(unrouted),
+        "errors_in_kill_window": len(in_window),
+        "errors_outside_kill_window": len(outside),
+        "error_kinds_outside": dict(Counter(kind for _, kind in outside)),
+        "server_errors_outside": sum(1 for _, kind in outside if kind.startswith("HTTP 5")),
+        "email_notifications": len(email_ids),
+        "emails_received": len(sink.messages),
+        "emails_sent_twice": len(sent_twice),
+        "emails_sent_not_received": len(never_received),
+        "emails_unknown": len(unknown),
+        "notifications_unsent": unsent.count(),
+        "emails_needing_a_retry": failed_once,
+    }
+
+
+def violations(figures: dict) -> list[str]:
+    checks = {
+        "acknowledged tickets missing or twice": figures["acknowledged_missing_or_twice"],
+        "duplicate tickets for one key or post": figures["duplicate_tickets"],
+        "tickets not routed to a human": figures["unrouted_tickets"],
+        "5xx outside the kill window": figures["server_errors_outside"],
+        "emails sent more than once": figures["emails_sent_twice"],
+        "emails marked sent but never received": figures["emails_sent_not_received"],
+        "emails received for no notification": figures["emails_unknown"],
+        "notifications still unsent": figures["notifications_unsent"],
+    }
+    found = [f"{name}: {count}" for name, count in checks.items() if count]
+    if not figures["acknowledged"]:
+        found.append("no ticket was acknowledged at all")
+    return found
+
+
+def print_table(figures: dict) -> None:
+    width = max(len(name) for name in figures)
+    print()
+    print(f"{'figure':<{width}}  value")
+    print(f"{'-' * width}  {'-' * 30}")
+    for name, value in figures.items():
+        print(f"{name:<{width}}  {value}")
+    print(flush=True)
+
+
+def run(
+    *,
+    database_url: str,
+    seconds: float,
+    clients: int,
+    drain_seconds: float,
+    kill: bool,
+    mail_outage: bool,
+    drop_after: bool,
+) -> int:
+    smtp_port = free_port()
+    sink = SmtpSink(smtp_port)
+    sink.start()
+    ai = start_ai_stub()
+    ai_url = f"http://127.0.0.1:{ai.server_address[1]}/v1"
+    env = server_env(database_url, smtp_port=smtp_port, ai_url=ai_url)
+    os.environ.update(env)  # this process reads the same settings (the queue, the mail)
+
+    logs = Path(tempfile.mkdtemp(prefix="loadtest-"))
+    log(f"Server and worker logs in {logs}.")
+    log(f"Creating the database {database_name(database_url)!r}.")
+    recreate_database(database_url)
+    processes: list[tuple[subprocess.Popen, str]] = []
+    try:
+        run_command(["migrate", "--noinput", "-v0"], env)
+        run_command(["createcachetable"], env)
+        run_command(["seed_demo", "--tickets", "0"], env)
+        run_command(["collectstatic", "--noinput", "-v0"], env)
+
+        import django
+
+        django.setup()
+        # The queue's own log lines (one per task) would bury the run's: they go to the file.
+        logging.getLogger("django-q").setLevel(logging.WARNING)
+        from django.db import connection
+
+        from helpdesk.api.tokens import api_token_create
+        from tickets.models import Customer, Ticket
+
+        customer = Customer.objects.select_related("user").get(email="customer@example.com")
+        _, token = api_token_create(user=customer.user, name="load test")
+        first_ticket = Ticket.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
+
+        port = free_port()
+        gunicorn = subprocess.Popen(  # noqa: S603 - our own venv's gunicorn, fixed arguments
+            [
+                str(Path(sys.executable).with_name("gunicorn")),
+                "helpdesk.wsgi:application",
+                "--bind",
+                f"127.0.0.1:{port}",
+                "--workers",
+                "2",
+                "--timeout",
+                "30",
+                "--graceful-timeout",
+                "5",
+                "--log-level",
+                "warning",
+            ],
+            cwd=BASE_DIR,
+            env=env,
+            stdout=(logs / "gunicorn.log").open("w"),
+            stderr=subprocess.STDOUT,
+        )
+        processes.append((gunicorn, "gunicorn"))
+        qcluster = subprocess.Popen(  # noqa: S603
+            [sys.executable, "manage.py", "qcluster"],
+            cwd=BASE_DIR,
+            env=env,
+            stdout=(logs / "qcluster.log").open("w"),
+            stderr=subprocess.STDOUT,
+        )
+        processes.append((qcluster, "qcluster"))
+        wait_for_http(port, gunicorn)
+        task_worker = probe_task_worker()
+        log(f"gunicorn pid {gunicorn.pid} on port {port}; task worker pid {task_worker}.")
+
+        tally = Tally()
+        started = time.monotonic()
+        stop_at = started + seconds
+        threads = [
+            Client(index=i, port=port, token=token, stop_at=stop_at, tally=tally)
+            for i in range(clients)
+        ]
+        log(f"Driving {clients} clients for {seconds:g}s.")
+        for thread in threads:
+            thread.start()
+
+        def at(fraction: float) -> None:
+            time.sleep(max(0.0, started + fraction * seconds - time.monotonic()))
+
+        kill_at = None
+        killed = {}
+        if mail_outage:
+            at(0.2)
+            sink.stop()
+            log("SMTP sink stopped (the mail server is down).")
+        if kill:
+            at(0.5)
+            web_workers = children_of(gunicorn.pid)
+            kill_at = time.monotonic()
+            if web_workers:
+                os.kill(web_workers[0], signal.SIGKILL)
+                killed["web worker"] = web_workers[0]
+            try:
+                os.kill(task_worker, signal.SIGKILL)
+                killed["task worker"] = task_worker
+            except ProcessLookupError:
+                pass
+            log(f"SIGKILL sent: {killed}.")
+        if mail_outage:
+            at(0.6)
+            sink.start()
+            log("SMTP sink started again.")
+        for thread in threads:
+            thread.join(max(1.0, stop_at - time.monotonic()) + 60)
+        elapsed = time.monotonic() - started
+        log(f"Clients done after {elapsed:.1f}s; draining the queue (at most {drain_seconds:g}s).")
+        drained = wait_for_queue(drain_seconds)
+        retry_runs = run_retry_job_until_done(drain_seconds)
+
+        figures = {
+            "seconds": round(elapsed, 1),
+            "clients": clients,
+            "killed": killed or "none",
+            "queue_drained": drained,
+            "retry_job_runs": retry_runs,
+            "ai_calls": dict(ai.modes),
+            **verify(tally, sink, kill_at, first_ticket),
+        }
+        figures["tickets_per_second"] = round(figures["acknowledged"] / elapsed, 1)
+        connection.close()
+    finally:
+        for process, name in reversed(processes):
+            stop_process(process, name)
+        ai.shutdown()
+        ai.server_close()
+        sink.close()
+    print_table(figures)
+    problems = violations(figures)
+    if drop_after:
+        from django.db import connections
+
+        connections.close_all()
+        recreate_database(database_url, drop_only=True)
+    if problems:
+        for problem in problems:
+            log(f"VIOLATION {problem}")
+        return 1
+    log("No violation.")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--seconds", type=float, default=60)
+    parser.add_argument("--clients", type=int, default=16)
+    parser.add_argument("--drain-seconds", type=float, default=300)
+    parser.add_argument("--no-kill", action="store_true", help="Kill no worker.")
+    parser.add_argument("--no-mail-outage", action="store_true", help="Keep the SMTP sink up.")
+    parser.add_argument("--drop", action="store_true", help="Drop the database afterwards.")
+    args = parser.parse_args(argv)
+    # A SIGTERM (a CI timeout) unwinds like an exception, so every started process is stopped.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    sys.path.insert(0, str(BASE_DIR))
+    return run(
+        database_url=os.environ.get("LOADTEST_DATABASE_URL") or DEFAULT_DATABASE_URL,
+        seconds=args.seconds,
+        clients=args.clients,
+        drain_seconds=args.drain_seconds,
+        kill=not args.no_kill,
+        mail_outage=not args.no_mail_outage,
+        drop_after=args.drop,
+    )
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,134 @@
+"""The bench's output: machine facts, the table on stdout, the JSON file and the generated
+part of docs/benchmarks.md (between its two marker comments)."""
+
+import json
+import os
+import platform
+from datetime import UTC, datetime
+from pathlib import Path
+
+DOC_BEGIN = "<!-- bench:begin (written by make bench) -->"
+DOC_END = "<!-- bench:end -->"
+
+
+def machine() -> dict:
+    """What the figures came from: cores, memory, CPU model, PostgreSQL and load."""
+    import django
+    from django.db import connection
+
+    info = {
+        "cores": os.cpu_count(),
+        "ram_gib": None,
+        "cpu": platform.processor() or platform.machine(),
+        "python": platform.python_version(),
+        "django": django.get_version(),
+        "postgresql": None,
+        "load_average": None,
+    }
+    try:
+        meminfo = Path("/proc/meminfo").read_text()
+        kib = int(meminfo.split("MemTotal:")[1].split()[0])
+        info["ram_gib"] = round(kib / 1024 / 1024, 1)
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                info["cpu"] = line.split(":", 1)[1].strip()
+                break
+    except (OSError, IndexError, ValueError):
+        pass
+    if hasattr(os, "getloadavg"):
+        info["load_average"] = [round(value, 2) for value in os.getloadavg()]
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SHOW server_version")
+            info["postgresql"] = cursor.fetchone()[0]
+    return info
+
+
+def table(results: dict) -> str:
+    rows = [("scenario", "median ms", "p95 ms", "SQL ms", "queries", "target", "result")]
+    for name, row in results.get("scenarios", {}).items():
+        target = f"< {row['target_ms']:g} ms" if row.get("target_ms") else "-"
+        if row.get("status") == "skipped":
+            rows.append((name, "-", "-", "-", "-", target, f"skipped: {row['reason']}"))
+            continue
+        rows.append(
+            (
+                name,
+                f"{row['median_ms']:.1f}",
+                f"{row['p95_ms']:.1f}",
+                f"{row.get('sql_ms', 0):.1f}",
+                str(row["queries"]),
+                target,
+                row["status"],
+            )
+        )
+    load = results.get("load")
+    if load and load.get("status") != "skipped":
+        rows.append(
+            (
+                "portal_create",
+                f"{load['median_ms']:.1f}",
+                f"{load['p95_ms']:.1f}",
+                "-",
+                "-",
+                f">= {load['target_per_second']:g}/s",
+                f"{load['per_second']:.1f}/s {load['status']}",
+            )
+        )
+    elif load:
+        rows.append(
+            ("portal_create", "-", "-", "-", "-", "-", f"skipped: {load.get('reason', '')}")
+        )
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    lines = []
+    for index, row in enumerate(rows):
+        lines.append(
+            "| " + " | ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)) + " |"
+        )
+        if index == 0:
+            lines.append("|" + "|".join("-" * (w + 2) for w in widths) + "|")
+    return "\n".join(lines)
+
+
+def write_json(results: dict, path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(results, indent=2, default=str) + "\n")
+
+
+def doc_section(results: dict) -> str:
+    m = results["machine"]
+    data = results.get("data", {})
+    load = m.get("load_average")
+    lines = [
+        DOC_BEGIN,
+        f"Measured {results['date']} on {m['cores']} cores, {m['ram_gib']} GiB RAM "
+        f"({m['cpu']}), PostgreSQL {m['postgresql']}, Python {m['python']}, "
+        f"Django {m['django']}.",
+        f"Load average when the run started: {', '.join(map(str, load)) if load else 'unknown'}"
+        " (1, 5, 15 min).",
+        "",
+        f"Data: {data.get('tickets', 0):,} tickets ({data.get('open', 0):,} open), "
+        f"{data.get('messages', 0):,} messages, {data.get('events', 0):,} events, "
+        f"{data.get('clocks', 0):,} SLA clocks, {data.get('customers', 0):,} customers, "
+        f"{data.get('agents', 0):,} agents, {data.get('articles', 0):,} articles. "
+        f"{results['iterations']} timed requests per scenario after {results['warmup']} "
+        "warm-up requests.",
+        "",
+        table(results),
+        DOC_END,
+    ]
+    return "\n".join(lines)
+
+
+def update_doc(results: dict, path: Path) -> None:
+    """Replace the generated section of the doc, keeping the hand-written text around it."""
+    text = path.read_text() if path.exists() else f"# Benchmarks\n\n{DOC_BEGIN}\n{DOC_END}\n"
+    if DOC_BEGIN not in text or DOC_END not in text:
+        text = text.rstrip() + f"\n\n{DOC_BEGIN}\n{DOC_END}\n"
+    head, rest = text.split(DOC_BEGIN, 1)
+    _, tail = rest.split(DOC_END, 1)
+    path.write_text(head + doc_section(results) + tail)
+
+
+def now_iso() -> str:
+    return datetime.now(UTC).replace(microsecond=0).isoformat()

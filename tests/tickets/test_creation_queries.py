@@ -1,0 +1,135 @@
+"""The cost of filing a ticket from the portal, pinned: the request does only what must commit
+with the ticket (the ticket, its message and event, classification, the SLA clocks, the
+portal filing) and queues ONE background task for the rest (the confirmation email, related
+tickets, webhooks, rules, routing, the AI classification and the auto-answer).
+
+A new query in the request fails `test_portal_creation_query_count`: move the work to a
+deferred after-hook (tickets.hooks) or raise the pin on purpose, with the reason."""
+
+import logging
+
+import pytest
+from django.test import Client
+from django_q.conf import Conf
+from django_q.models import OrmQ
+
+from sla.models import SlaClock
+from tests.factories import TicketFactory
+from tickets import hooks
+from tickets.models import Notification, Ticket, TicketLink
+from tickets.tasks import run_deferred_hooks
+
+pytestmark = pytest.mark.django_db
+
+HOME = "/portal/"
+# Where they go (counted inside the test's transaction, so each transaction shows as a
+# savepoint pair): the rate limit on the database cache 11, the session 4, the customer 5,
+# classification 2, the ticket, its reference, message and event 4, the queued follow-up
+# task 3, the portal filing 5, the transactions 4, and on commit the SLA clocks 11.
+PORTAL_CREATE_MAX_QUERIES = 49
+DEFERRED_TASK = "tickets.tasks.run_deferred_hooks"
+
+
+def form_data(**overrides) -> dict:
+    data = {
+        "name": "Ada Lovelace",
+        "email": "ada@example.com",
+        "subject": "Cannot download my invoice",
+        "description": "The download button does nothing on the billing page.",
+    }
+    data.update(overrides)
+    return data
+
+
+@pytest.fixture
+def queued(monkeypatch):
+    """Tasks go to the database queue as in production, instead of running inline."""
+    monkeypatch.setattr(Conf, "SYNC", False)
+
+
+def run_queued() -> None:
+    """Run, inline, what the request queued (as a worker would)."""
+    for row in OrmQ.objects.order_by("pk"):
+        task = row.task
+        assert task["func"] == DEFERRED_TASK
+        run_deferred_hooks(*task["args"], **task["kwargs"])
+
+
+def test_portal_creation_query_count(
+    client: Client, queued, django_assert_max_num_queries, django_capture_on_commit_callbacks
+):
+    client.get(HOME)  # the CSRF cookie and session, as a browser has them
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(HOME, form_data(email="warm@example.com"))
+    with (
+        django_assert_max_num_queries(PORTAL_CREATE_MAX_QUERIES),
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        response = client.post(HOME, form_data())
+    assert response.status_code == 302
+
+
+def test_portal_creation_queues_one_task_and_starts_the_sla_clock(
+    client: Client, queued, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(HOME, form_data())
+
+    assert response.status_code == 302
+    ticket = Ticket.objects.get()
+    assert SlaClock.objects.filter(ticket=ticket).exists()
+    ticket.refresh_from_db()
+    assert ticket.sla_due_at is not None
+    rows = list(OrmQ.objects.all())
+    assert [row.func() for row in rows] == [DEFERRED_TASK]
+    # Nothing of the follow-up ran in the request.
+    assert not Notification.objects.filter(ticket=ticket).exists()
+
+
+def test_the_queued_task_runs_the_follow_ups(client: Client, queued, customer, monkeypatch):
+    earlier = TicketFactory(customer=customer, subject="Invoice download broken")
+    client.post(HOME, form_data(email=customer.email))
+    ticket = Ticket.objects.exclude(pk=earlier.pk).get()
+
+    monkeypatch.setattr(Conf, "SYNC", True)  # what the follow-ups queue in turn runs inline
+    run_queued()
+
+    assert Notification.objects.filter(ticket=ticket, kind="ticket_created").exists()
+    assert TicketLink.objects.filter(from_ticket=ticket, to_ticket=earlier).exists()
+    # A task delivered twice changes nothing more.
+    counts = (Notification.objects.count(), TicketLink.objects.count())
+    run_queued()
+    assert (Notification.objects.count(), TicketLink.objects.count()) == counts
+
+
+def test_a_failing_deferred_hook_is_logged_and_the_others_still_run(customer, caplog):
+    ran = []
+    ticket = TicketFactory(customer=customer)
+    with caplog.at_level(logging.ERROR):
+        hooks.run_deferred(
+            [f"{__name__}._explode", f"{__name__}._no_such_hook", f"{__name__}._remember"],
+            hooks.HookContext(verb="create", ticket=ticket, changes={"ran": ran}),
+        )
+    assert ran == [ticket.pk]
+    assert "_explode" in caplog.text
+    assert "_no_such_hook" in caplog.text
+
+
+def test_the_task_for_a_deleted_ticket_does_nothing():
+    finished = run_deferred_hooks(
+        [f"{__name__}._explode"], verb="create", ticket_id=0, event_ids=[]
+    )
+    assert finished is False
+
+
+def test_only_module_level_functions_can_be_deferred():
+    with pytest.raises(ValueError, match="module-level"):
+        hooks.register_after("create", lambda ctx: None, deferred=True)
+
+
+def _explode(ctx) -> None:
+    raise RuntimeError("boom")
+
+
+def _remember(ctx) -> None:
+    ctx.changes["ran"].append(ctx.ticket.pk)
