@@ -476,13 +476,14 @@ class BenchSeeder:
         self.cursor, self.sizes, self.out, self.stream = cursor, sizes, out, stream
         self.rng = random.Random(seed)
         self.now = datetime.now(UTC).replace(microsecond=0)
+        self.superuser = False
 
     def run(self) -> dict:
         self._fast_session()
         try:
             return self._run()
         finally:
-            self.cursor.execute("RESET session_replication_role")
+            self._checks_back_on()
             self.cursor.execute("RESET synchronous_commit")
             self.cursor.execute("RESET maintenance_work_mem")
 
@@ -529,7 +530,7 @@ class BenchSeeder:
         except ImportError:
             return None
         _log(self.out, f"Backfilling {ROLLUP_DAYS} days of analytics rollups.")
-        self.cursor.execute("RESET session_replication_role")
+        self._checks_back_on()
         return metrics_backfill(days=ROLLUP_DAYS)
 
     def _fast_session(self) -> None:
@@ -538,8 +539,14 @@ class BenchSeeder:
         # Foreign keys are right by construction; skipping their per-row triggers halves the
         # load time. Only a superuser may; everyone else loads with the checks on.
         self.cursor.execute("SELECT rolsuper FROM pg_roles WHERE rolname = current_user")
-        if self.cursor.fetchone()[0]:
+        self.superuser = bool(self.cursor.fetchone()[0])
+        if self.superuser:
             self.cursor.execute("SET session_replication_role = replica")
+
+    def _checks_back_on(self) -> None:
+        """Foreign-key triggers on again (only a superuser could have turned them off)."""
+        if self.superuser:
+            self.cursor.execute("RESET session_replication_role")
 
     def _drop_indexes(self) -> list[str]:
         definitions = []
@@ -550,6 +557,13 @@ class BenchSeeder:
         return definitions
 
     def _rebuild_indexes(self, definitions: list[str]) -> None:
+        from django.db import connection
+
+        if connection.in_atomic_block:
+            # Inside a transaction (the tests), Django's deferred foreign-key checks are still
+            # pending when the loading role is not a superuser, and PostgreSQL refuses
+            # CREATE INDEX on a table with pending trigger events: run the checks now.
+            self.cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
         progress = Progress("indexes", len(definitions), self.stream)
         for done, definition in enumerate(definitions, 1):
             self.cursor.execute(definition)
