@@ -311,11 +311,16 @@ def ticket_for_agent(*, agent, reference: str) -> Ticket:
 def ticket_conversation_for_agent(*, ticket: Ticket) -> Ticket:
     """The ticket with its whole conversation prefetched (authors, their agent profiles and
     attachments), for the API's ticket detail: a fixed number of queries at any length."""
-    messages = TicketMessage.objects.select_related(
-        "author", "author__agent_profile"
-    ).prefetch_related(Prefetch("attachments", queryset=Attachment.objects.order_by("id")))
-    prefetch_related_objects([ticket], Prefetch("messages", queryset=messages))
+    prefetch_related_objects([ticket], Prefetch("messages", queryset=_messages_for_display()))
     return ticket
+
+
+def _messages_for_display() -> QuerySet[TicketMessage]:
+    """Messages with what the desk and the API show beside them: the author, the author's
+    agent profile and the attachments in upload order."""
+    return TicketMessage.objects.select_related("author", "author__agent_profile").prefetch_related(
+        Prefetch("attachments", queryset=Attachment.objects.order_by("id"))
+    )
 
 
 @dataclass
@@ -357,11 +362,7 @@ def ticket_page_messages(
 ) -> PageWindow:
     """The newest `limit` messages of the ticket (all with None), with authors and
     attachments: two queries whatever the length of the conversation."""
-    messages = (
-        TicketMessage.objects.filter(ticket=ticket)
-        .select_related("author", "author__agent_profile")
-        .prefetch_related(Prefetch("attachments", queryset=Attachment.objects.order_by("id")))
-    )
+    messages = _messages_for_display().filter(ticket=ticket)
     return _page_window(messages, limit=limit, before_id=before_id)
 
 
