@@ -18,6 +18,21 @@ def _fast_password_hashing():
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(django_db_modify_db_settings, tmp_path_factory):
+    """The SQLite test database lives in a file, not in memory. In memory, Django hands the
+    live server thread the test's own connection, so a browser test reading the database
+    while the page polls the server fails with "database table is locked". In a file, each
+    thread has its own connection and waits for the other (WAL, busy timeout)."""
+    from django.conf import settings
+
+    database = settings.DATABASES["default"]
+    if database["ENGINE"] == "django.db.backends.sqlite3":
+        database.setdefault("TEST", {})["NAME"] = str(
+            tmp_path_factory.mktemp("database") / "test.sqlite3"
+        )
+
+
 @pytest.fixture(autouse=True)
 def _default_data_after_flush(request):
     """A transactional test starts from a database flushed by the previous one, which also
