@@ -27,11 +27,12 @@ from dataclasses import dataclass, field
 from functools import partial
 
 from django.db import transaction
-from django.db.models import Count, F, Q
+from django.db.models import F
 from django.utils import timezone
 from django_q.tasks import async_task
 
 from agents.models import AgentProfile, AssignmentStrategy, Team
+from agents.selectors import open_ticket_count
 from tickets.models import OPEN_STATUSES, Ticket
 from tickets.services import ticket_assign, ticket_change_team
 
@@ -73,10 +74,9 @@ def team_for_category(category) -> Team | None:
 def eligible_agents(team: Team) -> list[AgentProfile]:
     """The team's agents who can take a ticket now: available, active and under capacity,
     each annotated with `open_count`, in profile order."""
-    open_tickets = Q(user__assigned_tickets__status__in=OPEN_STATUSES)
     return list(
         team.members.filter(status=AgentProfile.Status.AVAILABLE, user__is_active=True)
-        .annotate(open_count=Count("user__assigned_tickets", filter=open_tickets))
+        .annotate(open_count=open_ticket_count())
         .filter(open_count__lt=F("capacity"))
         .select_related("user")
         .order_by("pk")

@@ -2,11 +2,21 @@
 
 from datetime import datetime
 
-from django.db.models import BooleanField, ExpressionWrapper, Q, QuerySet
+from django.db.models import (
+    BooleanField,
+    Count,
+    ExpressionWrapper,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+)
+from django.db.models.functions import Coalesce
 from django.http import Http404
 
 from agents.models import AgentProfile, OnCallShift, Team
-from tickets.models import PRIORITY_ALIASES, Notification
+from tickets.models import OPEN_STATUSES, PRIORITY_ALIASES, Notification, Ticket
 
 
 def on_call_agent(*, priority: str, at: datetime, team: Team | None = None):
@@ -71,3 +81,19 @@ def unread_desk_notification_count(*, agent) -> int:
     return Notification.objects.filter(
         recipient_user=agent, channel=Notification.Channel.DESK, read_at__isnull=True
     ).count()
+
+
+def open_ticket_count():
+    """An agent profile's open assigned tickets, as an expression to annotate profiles with.
+
+    A correlated count over the partial index of open tickets by assignee: a join of every
+    ticket an agent was ever assigned, counted with a filter, read some 10,000 closed tickets
+    per agent at a million tickets (a second per routing decision)."""
+    open_tickets = (
+        Ticket.objects.filter(assignee_id=OuterRef("user_id"), status__in=OPEN_STATUSES)
+        .order_by()
+        .values("assignee_id")
+        .annotate(count=Count("pk"))
+        .values("count")
+    )
+    return Coalesce(Subquery(open_tickets, output_field=IntegerField()), 0)

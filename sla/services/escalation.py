@@ -25,12 +25,12 @@ from datetime import datetime
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Count, Q
+from django.db.models import Q
 from django.utils import timezone
 
 from agents.models import AgentProfile
 from agents.permissions import agent_display_name, is_agent
-from agents.selectors import on_call_agent
+from agents.selectors import on_call_agent, open_ticket_count
 from helpdesk.exceptions import ApplicationError
 from sla.business_time import add_business_minutes
 from sla.models import (
@@ -43,7 +43,7 @@ from sla.models import (
 )
 from sla.selectors import schedule_for_policy
 from tickets import notifications
-from tickets.models import OPEN_STATUSES, Status, Ticket, TicketEvent
+from tickets.models import Status, Ticket, TicketEvent
 from tickets.services import ticket_assign, ticket_escalate, ticket_log_escalation
 
 logger = logging.getLogger(__name__)
@@ -102,12 +102,7 @@ def _available(profiles):
 
 def _least_loaded(profiles) -> User | None:
     profile = (
-        profiles.annotate(
-            open_load=Count(
-                "user__assigned_tickets",
-                filter=Q(user__assigned_tickets__status__in=OPEN_STATUSES),
-            )
-        )
+        profiles.annotate(open_load=open_ticket_count())
         .order_by("open_load", "pk")
         .select_related("user")
         .first()

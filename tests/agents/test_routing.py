@@ -448,3 +448,23 @@ def test_round_robin_is_fair_when_tickets_are_filed_at_once():
     )
     ids = [a.pk for a in agents]
     assert order == [ids[i % 3] for i in range(n)]
+
+
+def test_eligible_agents_count_only_open_tickets_in_one_query(
+    db, workday, django_assert_num_queries
+):
+    team = TeamFactory(assignment_strategy=AssignmentStrategy.LEAST_BUSY)
+    busy = member(team, capacity=3)
+    give_open_tickets(busy, team, 2)
+    for _ in range(4):  # resolved and closed tickets never count against capacity
+        ticket = TicketFactory()
+        ticket_assign(ticket=ticket, assignee=busy)
+        ticket_transition(ticket=ticket, to_status=Status.IN_PROGRESS, actor=busy)
+        ticket_resolve(ticket=ticket, actor=busy, resolution="Answered.")
+    idle = member(team, capacity=1)
+    full = member(team, capacity=1)
+    give_open_tickets(full, team, 1)
+
+    with django_assert_num_queries(1):
+        eligible = {agent.user: agent.open_count for agent in routing.eligible_agents(team)}
+    assert eligible == {busy: 2, idle: 0}
