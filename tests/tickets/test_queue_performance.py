@@ -302,5 +302,5 @@ def test_rows_carry_links_tags_assignee_and_times(agent_client, agent):
     assert f'datetime="{mine.created_at.isoformat()}"' in rows[mine.reference]
     stamp = f"{int(mine.updated_at.timestamp())}.{mine.updated_at.microsecond:06d}"
     assert f'data-updated="{stamp}"' in rows[mine.reference]
-    assert re.search(r'class="time-updated"[^>]*title="Updated [^"]+">(?:[^<]*ago|now)<', html)
+    assert re.search(r'class="time-updated"[^>]*title="Updated [^"]+">(?:[^<]*ago|just now)<', html)
     assert "No category" in rows[mine.reference] and "No team" in rows[mine.reference]
