@@ -3,11 +3,14 @@ concurrent clients, a fixed duration.
 
 Each client thread keeps one HTTP connection to 127.0.0.1 and loops: GET the portal form
 (the CSRF cookie and token), POST a new ticket, expect the 302 to the confirmation page.
-Every POST runs the whole creation pipeline (classification, priority, SLA, routing, the
-knowledge-base answer, the audit events and the queued notifications and tasks). Afterwards
-every acknowledged ticket is looked up in the database, then the tickets the run created are
-deleted, so the data set keeps its size. Traffic goes to loopback only; the loop is bounded
-by time and by a request cap, and gunicorn is stopped by its pid.
+Every POST runs the request's part of the creation pipeline (classification, priority, the
+SLA clocks, the audit events, the filing row) and queues one follow-up task per ticket
+(routing, the knowledge-base answer, rules, webhooks, the confirmation email). Then
+`manage.py qcluster` drains those tasks with one task worker per core, timed: the rest of
+the pipeline, measured apart from the requests. Afterwards every acknowledged ticket is
+looked up in the database, then the tickets the run created are deleted, so the data set
+keeps its size. Traffic goes to loopback only; the loop is bounded by time and by a request
+cap, the drain by a timeout, and gunicorn and the cluster are stopped by their pids.
 """
 
 import http.client
@@ -24,6 +27,7 @@ from pathlib import Path
 from urllib.parse import urlencode
 
 from django.conf import settings
+from django.utils import timezone
 
 TARGET_PER_SECOND = 100
 MAX_REQUESTS = 100_000
@@ -66,6 +70,8 @@ def _server_env() -> dict:
         "Q_SYNC": "false",
         # The per-IP limit on portal submissions would stop a load test from one address.
         "RATELIMIT_TICKET_CREATE_IP": "1000000/h",
+        # The confirmation emails are rendered and "sent", into memory.
+        "EMAIL_BACKEND": "django.core.mail.backends.locmem.EmailBackend",
     }
     return env
 
@@ -187,8 +193,8 @@ def run_load(*, seconds: float = 20, clients: int = 8, workers: int | None = Non
     port = _free_port()
     env = _server_env()
     _collectstatic(env)
-    first_ticket = (Ticket.objects.order_by("-pk").values_list("pk", flat=True).first()) or 0
     first_task = (OrmQ.objects.order_by("-pk").values_list("pk", flat=True).first()) or 0
+    run_started = timezone.now()
     command = [
         str(Path(sys.executable).with_name("gunicorn")),
         "helpdesk.wsgi:application",
@@ -226,6 +232,7 @@ def run_load(*, seconds: float = 20, clients: int = 8, workers: int | None = Non
             process.kill()
             process.wait()
 
+    drain = _drain_tasks(env, first_task, workers=cores, log=log)
     acknowledged = [pid for thread in [*warm, *threads] for pid in thread.acknowledged]
     measured = [pid for thread in threads for pid in thread.acknowledged]
     latencies = [ms for thread in threads for ms in thread.latencies]
@@ -249,33 +256,88 @@ def run_load(*, seconds: float = 20, clients: int = 8, workers: int | None = Non
         else 0.0,
         "failures": failures,
         "acknowledged_stored": stored == len(acknowledged),
-        "status": "pass" if per_second >= TARGET_PER_SECOND else "miss",
+        "task_workers": cores,
+        "tasks_drained": drain["drained"],
+        "drain_seconds": drain["seconds"],
+        "tasks_per_second": round(len(acknowledged) / drain["seconds"], 1)
+        if drain["drained"] and drain["seconds"]
+        else 0.0,
     }
+    # Both halves on the same two cores: a ticket costs its request and its follow-up task.
+    result["pipeline_per_second"] = (
+        round(1 / (1 / per_second + 1 / result["tasks_per_second"]), 1)
+        if per_second and result["tasks_per_second"]
+        else 0.0
+    )
+    result["status"] = "pass" if result["pipeline_per_second"] >= TARGET_PER_SECOND else "miss"
     if stored != len(acknowledged):
         result["status"] = "lost tickets"
     log(
         f"Created {len(measured)} tickets in {elapsed:.1f}s; "
         f"all acknowledged tickets stored: {result['acknowledged_stored']}."
     )
-    _clean_up(first_ticket, first_task)
+    _clean_up(first_task, run_started)
     connection.close()
     return result
 
 
-def _clean_up(first_ticket: int, first_task: int) -> None:
+def _drain_tasks(env: dict, first_task: int, *, workers: int, log=print, timeout: float = 600):
+    """Run `manage.py qcluster` until the tasks queued since `first_task` are done (the
+    follow-up of every ticket, and the notification deliveries those queue); time it."""
+    from django_q.models import OrmQ
+
+    def queued() -> int:
+        return OrmQ.objects.filter(pk__gt=first_task).count()
+
+    waiting = queued()
+    log(f"Draining {waiting} queued tasks with {workers} task workers.")
+    command = [sys.executable, "manage.py", "qcluster"]
+    cluster_env = {**env, "Q_WORKERS": str(workers)}
+    process = subprocess.Popen(  # noqa: S603
+        command, cwd=settings.BASE_DIR, env=cluster_env, start_new_session=True
+    )
+    try:
+        deadline = time.monotonic() + timeout
+        # The clock starts when the first task is taken, not while the cluster imports.
+        started = None
+        left = waiting
+        while left and time.monotonic() < deadline and process.poll() is None:
+            time.sleep(0.1)
+            left = queued()
+            if started is None and left < waiting:
+                started = time.monotonic()
+        elapsed = time.monotonic() - started if started else 0.0
+    finally:
+        # The cluster's own children (pusher, workers, monitor) are in its process group.
+        for sig, wait in ((signal.SIGTERM, 20), (signal.SIGKILL, 5)):
+            if process.poll() is not None:
+                break
+            os.killpg(process.pid, sig)
+            try:
+                process.wait(wait)
+            except subprocess.TimeoutExpired:
+                continue
+    log(f"Drained in {elapsed:.1f}s; {left} tasks left.")
+    return {"drained": left == 0, "seconds": round(elapsed, 1), "left": left}
+
+
+def _clean_up(first_task: int, run_started) -> None:
     """Remove what the run added, so the data set keeps its size for the next run: its
     tickets (by the load customers' domain, so tickets others filed meanwhile stay), their
-    customers, and the queued tasks about those tickets (each new ticket queues one)."""
-    from django_q.models import OrmQ
+    customers, the queued tasks about those tickets (each new ticket queues one) if any were
+    left, and the task results the drain recorded."""
+    from django_q.models import OrmQ, Task
 
     from tickets.models import Customer, Ticket
 
-    created = Ticket.objects.filter(pk__gt=first_ticket, customer__email__endswith="@load.example")
+    # The domain is the load's own: an earlier run stopped before its clean-up is swept too.
+    created = Ticket.objects.filter(customer__email__endswith="@load.example")
     ticket_ids = set(created.values_list("pk", flat=True))
     created.delete()
     Customer.objects.filter(email__endswith="@load.example").delete()
     ours = [row.pk for row in OrmQ.objects.filter(pk__gt=first_task) if _about(row, ticket_ids)]
     OrmQ.objects.filter(pk__in=ours).delete()
+    Task.objects.filter(started__gte=run_started).delete()
 
 
 def _about(row, ticket_ids: set[int]) -> bool:

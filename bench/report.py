@@ -72,7 +72,9 @@ def table(results: dict) -> str:
                 "-",
                 "-",
                 f">= {load['target_per_second']:g}/s",
-                f"{load['per_second']:.1f}/s {load['status']}",
+                f"{load.get('pipeline_per_second', 0):.1f}/s {load['status']} "
+                f"(requests {load['per_second']:.1f}/s, "
+                f"tasks {load.get('tasks_per_second', 0):.1f}/s)",
             )
         )
     elif load:
