@@ -36,11 +36,14 @@ ACTIONS = [
 ]
 
 # Queries for one queue page, whatever its length: session, user, agent profile, the select
-# options (agents, teams and categories in one query), the count, the page of tickets and
-# their tags, and the bell's unread count.
-QUEUE_QUERIES = 8
+# options (agents, teams and categories in one query), the count, the page of tickets, their
+# tags and their assignees (none when no ticket on the page has one), and the bell's unread
+# count.
+QUEUE_QUERIES = 9
 # The HTMX partial has no filter bar, so no select options.
-QUEUE_PARTIAL_QUERIES = 6
+QUEUE_PARTIAL_QUERIES = 7
+# A page where nobody is assigned skips the assignees' query.
+UNASSIGNED = 1
 # Queries for the ticket page, whatever the length of the conversation: session, user, agent
 # profile, the ticket, its tags, messages, attachments and events, the select options, the
 # bell's unread count, the SLA clocks and SLA events (two more when the clocks' policies
