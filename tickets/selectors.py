@@ -294,18 +294,14 @@ def ticket_for_agent(*, agent, reference: str) -> Ticket:
     """
     if not is_agent(agent):
         raise Http404
+    assignees = get_user_model().objects.select_related("agent_profile")
     try:
+        # The assignee (with profile) and the merge target come in small queries of their
+        # own: joined, they more than doubled the time PostgreSQL spends planning this one
+        # (about 3.5 ms for eight tables against well under a millisecond to run it).
         return (
-            Ticket.objects.select_related(
-                "category",
-                "team",
-                "customer",
-                "customer__organization",
-                "assignee",
-                "assignee__agent_profile",
-                "merged_into",
-            )
-            .prefetch_related("tags")
+            Ticket.objects.select_related("category", "team", "customer", "customer__organization")
+            .prefetch_related("tags", Prefetch("assignee", queryset=assignees), "merged_into")
             .get(reference=reference)
         )
     except Ticket.DoesNotExist:

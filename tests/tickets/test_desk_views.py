@@ -48,6 +48,7 @@ UNASSIGNED = 1
 # profile, the ticket, its tags, messages, attachments and events, the select options, the
 # bell's unread count, the SLA clocks and SLA events (two more when the clocks' policies
 # run on a business calendar: its periods and holidays), and the related tickets' links.
+# An assigned ticket adds one (the assignee with profile), a merged one one (its target).
 TICKET_QUERIES = 16
 
 
@@ -532,6 +533,11 @@ def test_ticket_page_query_count_does_not_grow_with_the_conversation(
     with django_assert_num_queries(TICKET_QUERIES):
         response = agent_client.get(url("ticket", ticket))
     assert response.text.count('class="message ') == messages
+
+    services.ticket_assign(ticket=ticket, assignee=agent, actor=agent)
+    with django_assert_num_queries(TICKET_QUERIES + 1):
+        response = agent_client.get(url("ticket", ticket))
+    assert agent.agent_profile.display_name in response.text
 
 
 # ---------------------------------------------------------------------------------------------
