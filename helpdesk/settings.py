@@ -201,6 +201,9 @@ AI_TIMEOUT_SECONDS = float(os.environ.get("AI_TIMEOUT_SECONDS", "10"))
 AI_MAX_RETRIES = int(os.environ.get("AI_MAX_RETRIES", "1"))
 # Calls are refused once this calendar month's logged spend reaches the budget.
 AI_MONTHLY_BUDGET_USD = os.environ.get("AI_MONTHLY_BUDGET_USD", "50")
+# The model's classification of a new ticket is applied only at this confidence or more;
+# below it (or without a confidence) the ticket keeps what the rules gave it.
+AI_CLASSIFY_MIN_CONFIDENCE = float(os.environ.get("AI_CLASSIFY_MIN_CONFIDENCE", "0.6"))
 # Semantic article search (knowledge.embeddings): an embeddings model name; empty = off.
 AI_EMBEDDING_MODEL = os.environ.get("AI_EMBEDDING_MODEL", "")
 

@@ -12,12 +12,15 @@ services with no actor (the system), so each change writes its usual event:
   urgency >= 9 means critical, >= 7 high; lower urgency leaves the rule's priority alone
   (the priority rules already gave one, and a model should not quietly lower it).
 
-Anything unknown or malformed in the answer is ignored, field by field.
+Anything unknown or malformed in the answer is ignored, field by field. An answer less
+confident than `AI_CLASSIFY_MIN_CONFIDENCE` (or with no confidence) changes nothing: a
+wrong category would send the ticket to the wrong team, which is worse than none.
 """
 
 import json
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 
 from helpdesk.exceptions import ApplicationError
@@ -97,6 +100,10 @@ def priority_from_urgency(urgency: int | None) -> str | None:
     return None
 
 
+def confident_enough(confidence) -> bool:
+    return confidence is not None and float(confidence) >= settings.AI_CLASSIFY_MIN_CONFIDENCE
+
+
 def already_classified(ticket: Ticket) -> bool:
     return AIInteraction.objects.filter(
         ticket=ticket,
@@ -126,7 +133,7 @@ def ai_classify(*, ticket: Ticket, open_fields=OPEN_FIELDS) -> list[str]:
         schema_hint=schema_hint(categories),
         ticket=ticket,
     )
-    if result.data is None:
+    if result.data is None or not confident_enough(result.interaction.confidence):
         return []
     answer = parse_classification(result.data, categories)
     changed: list[str] = []

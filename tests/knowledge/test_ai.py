@@ -129,7 +129,13 @@ def test_classification_task_run_twice_asks_once(
 def test_unknown_category_and_type_are_ignored_and_low_urgency_keeps_the_priority(
     ai_settings, stub, billing, django_capture_on_commit_callbacks
 ):
-    stub.answer = {"category": "astrology", "type": "complaint", "tags": [], "urgency": 3}
+    stub.answer = {
+        "category": "astrology",
+        "type": "complaint",
+        "tags": [],
+        "urgency": 3,
+        "confidence": 0.9,
+    }
     with django_capture_on_commit_callbacks(execute=True):
         ticket = file_ticket()
 
@@ -138,6 +144,41 @@ def test_unknown_category_and_type_are_ignored_and_low_urgency_keeps_the_priorit
     assert (ticket.type, ticket.priority) == ("question", "medium")
     assert event_kinds(ticket) == [TicketEvent.Kind.CREATED]
     assert AIInteraction.objects.get().outcome == Outcome.SENT
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("confidence", [0.59, None])
+def test_an_unsure_classification_changes_nothing(
+    ai_settings, stub, billing, confidence, django_capture_on_commit_callbacks
+):
+    stub.answer = {"category": "billing", "type": "billing", "tags": ["refund"], "urgency": 10}
+    if confidence is not None:
+        stub.answer["confidence"] = confidence
+    with django_capture_on_commit_callbacks(execute=True):
+        ticket = file_ticket()
+
+    ticket = Ticket.objects.select_related("category").get(pk=ticket.pk)
+    assert ticket.category is None
+    assert (ticket.type, ticket.priority) == ("question", "medium")
+    assert not ticket.tags.exists()
+    assert event_kinds(ticket) == [TicketEvent.Kind.CREATED]
+    interaction = AIInteraction.objects.get()
+    assert interaction.outcome == Outcome.SENT
+    assert interaction.confidence == (None if confidence is None else Decimal("0.590"))
+
+
+@pytest.mark.django_db
+def test_the_confidence_threshold_is_a_setting(
+    ai_settings, stub, billing, settings, django_capture_on_commit_callbacks
+):
+    settings.AI_CLASSIFY_MIN_CONFIDENCE = 0.5
+    stub.answer = {"category": "billing", "type": "billing", "urgency": 2, "confidence": 0.55}
+    with django_capture_on_commit_callbacks(execute=True):
+        ticket = file_ticket()
+
+    ticket = Ticket.objects.select_related("category").get(pk=ticket.pk)
+    assert (ticket.category, ticket.type) == (billing, "billing")
+    assert AIInteraction.objects.get().outcome == Outcome.USED
 
 
 @pytest.mark.django_db
