@@ -271,13 +271,18 @@ CLIENT_IP_HEADER = os.environ.get("CLIENT_IP_HEADER", "")
 RATELIMIT_IP_META_KEY = "helpdesk.ratelimit.client_ip"
 
 # django-q2 with the ORM broker: no Redis needed. `retry` must exceed `timeout`, or a slow
-# task would run a second time while the first is still going.
+# task would run a second time while the first is still going. `retry` is also how long a
+# task taken by a worker that died waits before another worker is handed it.
+Q_TIMEOUT_SECONDS = int(os.environ.get("Q_TIMEOUT_SECONDS", "60"))
+Q_RETRY_SECONDS = int(os.environ.get("Q_RETRY_SECONDS", "120"))
+if Q_RETRY_SECONDS <= Q_TIMEOUT_SECONDS:
+    raise ImproperlyConfigured("Q_RETRY_SECONDS must be greater than Q_TIMEOUT_SECONDS.")
 Q_CLUSTER = {
     "name": "helpdesk",
     "orm": "default",
     "workers": int(os.environ.get("Q_WORKERS", "2")),
-    "timeout": 60,
-    "retry": 120,
+    "timeout": Q_TIMEOUT_SECONDS,
+    "retry": Q_RETRY_SECONDS,
     "max_attempts": 5,
     "queue_limit": 50,
     "catch_up": False,
