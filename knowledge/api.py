@@ -15,6 +15,7 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from helpdesk.api.errors import service_errors
 from helpdesk.api.pagination import paginated
 from helpdesk.api.permissions import IsAgent, ReadAnyoneWriteStaff
 from helpdesk.api.throttles import DEFAULT_THROTTLES, AiThrottle
@@ -29,7 +30,6 @@ from knowledge.serializers import (
     ArticleWriteSerializer,
 )
 from tickets import selectors as ticket_selectors
-from tickets.api import service_errors
 from tickets.serializers import AiAnswerSerializer, AiQuerySerializer
 
 SEARCH_LIMIT_MAX = 50

@@ -21,6 +21,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from agents.models import Team
+from helpdesk.api.errors import service_errors
 from helpdesk.api.idempotency import HEADER as IDEMPOTENCY_HEADER
 from helpdesk.api.idempotency import idempotent
 from helpdesk.api.pagination import paginated
@@ -50,20 +51,6 @@ DASHBOARD_DEFAULT_DAYS = 30
 DASHBOARD_MAX_DAYS = 366
 DASHBOARD_EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
 DASHBOARD_LATEST = datetime(2999, 12, 31, tzinfo=UTC)
-
-
-def service_errors(
-    exc: DjangoValidationError, *, field_map: dict | None = None, default=""
-) -> dict:
-    """A service's ValidationError as per-field API errors. Errors without a field (the
-    attachment checks) go to `default`, or to the whole request when there is none."""
-    field_map = field_map or {}
-    if hasattr(exc, "error_dict"):
-        return {
-            field_map.get(key, key): [str(m) for e in errors for m in e.messages]
-            for key, errors in exc.error_dict.items()
-        }
-    return {default or "non_field_errors": list(exc.messages)}
 
 
 def _customer_ticket(request, public_id: str) -> Ticket:

@@ -14,6 +14,7 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from helpdesk.api.errors import service_errors
 from helpdesk.api.pagination import paginated
 from helpdesk.api.permissions import IsStaff
 from helpdesk.models import WEBHOOK_EVENTS, WebhookSubscription, validate_webhook_url
@@ -113,12 +114,6 @@ def webhook_subscription_delete(*, subscription: WebhookSubscription) -> None:
 # Views ---------------------------------------------------------------------------------------
 
 
-def _errors(exc: DjangoValidationError) -> dict:
-    from tickets.api import service_errors
-
-    return service_errors(exc)
-
-
 class WebhookList(generics.GenericAPIView):
     permission_classes = [IsStaff]
     pagination_class = paginated(("-created_at", "-id"))
@@ -147,7 +142,7 @@ class WebhookList(generics.GenericAPIView):
                 owner=request.user, **serializer.validated_data
             )
         except DjangoValidationError as exc:
-            raise ValidationError(_errors(exc)) from None
+            raise ValidationError(service_errors(exc)) from None
         data = WebhookSubscriptionCreatedSerializer(subscription).data
         return Response(data, status=status.HTTP_201_CREATED)
 
@@ -189,7 +184,7 @@ class WebhookDetail(APIView):
                 if rotate.validated_data["rotate_secret"]:
                     webhook_subscription_rotate_secret(subscription=subscription)
         except DjangoValidationError as exc:
-            raise ValidationError(_errors(exc)) from None
+            raise ValidationError(service_errors(exc)) from None
         if rotate.validated_data["rotate_secret"]:
             return Response(WebhookSubscriptionCreatedSerializer(subscription).data)
         return Response(WebhookSubscriptionSerializer(subscription).data)
