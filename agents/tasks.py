@@ -6,8 +6,9 @@ from agents.models import AgentProfile, Team
 
 
 def route_ticket(ticket_id: int) -> bool:
-    """Route a newly filed ticket (queued by the "create" after-hook). Returns whether it got
-    an assignee."""
+    """Route a ticket that is still without team and assignee (queued when it gets its
+    category after filing; a new ticket is routed in its follow-up task). Returns whether it
+    got an assignee."""
     ticket = routing.ticket_route(ticket=ticket_id)
     return ticket is not None and ticket.assignee_id is not None
 

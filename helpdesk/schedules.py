@@ -125,4 +125,12 @@ SCHEDULES: list[dict] = [
         "func": "helpdesk.api.tasks.delete_expired_idempotency_records",
         "schedule_type": "D",
     },
+    {
+        # Every hour: delete successful task results older than Q_KEEP_SUCCESS_HOURS (default
+        # 24). The cluster saves every result and prunes none itself (its own pruning re-read
+        # a thousand rows after each task); failures are kept for the admin.
+        "name": "helpdesk:prune-task-results",
+        "func": "helpdesk.tasks.prune_task_results",
+        "schedule_type": "H",
+    },
 ]

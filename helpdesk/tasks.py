@@ -1,5 +1,11 @@
-"""django-q2 tasks for outbound webhooks. Each takes ids, re-fetches, and is safe to run twice."""
+"""django-q2 tasks for outbound webhooks and the task queue's own housekeeping. Each is safe
+to run twice."""
 
+from datetime import timedelta
+
+from django.conf import settings
+from django.utils import timezone
+from django_q.models import Success
 from django_q.tasks import async_task
 
 from helpdesk.models import WebhookDelivery
@@ -28,3 +34,12 @@ def retry_due_webhooks() -> int:
     for delivery_id in due:
         async_task("helpdesk.tasks.deliver_webhook", delivery_id)
     return len(due)
+
+
+def prune_task_results() -> int:
+    """Delete successful task results older than Q_KEEP_SUCCESS_HOURS (scheduled hourly; the
+    cluster itself prunes nothing, see Q_CLUSTER in settings). Failed tasks are kept: they
+    are what an operator reads in the admin, and deleted there. Returns how many went."""
+    cutoff = timezone.now() - timedelta(hours=settings.Q_KEEP_SUCCESS_HOURS)
+    deleted, _ = Success.objects.filter(stopped__lt=cutoff).delete()
+    return deleted

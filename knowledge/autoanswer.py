@@ -90,15 +90,18 @@ def policy_for(category_id: int | None) -> AutoAnswerPolicy | None:
     return policies[0] if policies else None
 
 
-def queue_auto_answer(ctx) -> None:
-    """After-hook on "create" (on commit): queue the cascade when a policy may answer. The
-    task re-checks everything; a queueing fault is logged by the hook runner."""
+def answer_new_ticket(ctx) -> None:
+    """Deferred after-hook on "create": run the cascade when a policy may answer. It runs in
+    the ticket's follow-up task, already in the background and after routing, so the
+    cascade runs there rather than in a task of its own; a model call is bounded by
+    AI_TIMEOUT_SECONDS and its retries, well inside the task timeout. The cascade re-checks
+    everything and turns any fault into "left to agents"."""
     policy = policy_for(ctx.ticket.category_id)
     if policy is None or policy.mode == Mode.NEVER:
         return
-    from django_q.tasks import async_task
+    from knowledge import tasks
 
-    async_task("knowledge.tasks.auto_answer_ticket", ctx.ticket.pk)
+    tasks.auto_answer_ticket(ctx.ticket.pk)
 
 
 # Tiers ------------------------------------------------------------------------------------

@@ -16,9 +16,10 @@ def ai_classify_ticket(ticket_id: int, open_fields=None) -> list[str]:
 
 
 def auto_answer_ticket(ticket_id: int) -> str:
-    """Run the auto-response cascade (knowledge.autoanswer) on a new ticket, queued on commit
-    by the create hook. Returns the answer's status, or "human" when it is left to agents
-    (any fault included: the ticket is already filed and in the queue). Idempotent."""
+    """Run the auto-response cascade (knowledge.autoanswer) on a new ticket, from its follow-up
+    task (`knowledge.autoanswer.answer_new_ticket`). Returns the answer's status, or "human"
+    when it is left to agents (any fault included: the ticket is already filed and in the
+    queue). Idempotent."""
     import logging
 
     from knowledge.autoanswer import run_auto_answer

@@ -244,7 +244,7 @@ def install_default_hooks() -> None:
     register_after("create", classification.queue_ai_classification, deferred=True)
     # The auto-response cascade (knowledge.autoanswer) runs in a background job queued after
     # commit; the customer is told of an automatic answer like of an agent's reply.
-    register_after("create", autoanswer.queue_auto_answer, deferred=True)
+    register_after("create", autoanswer.answer_new_ticket, deferred=True)
     register_after("auto_answer", notifications.on_agent_replied)
     # Satisfaction survey and organization health (tickets.surveys): a move to resolved
     # queues its survey (emailed SURVEY_DELAY_MINUTES later) and the organization's refresh.

@@ -13,8 +13,9 @@ from django.test import Client
 from django_q.conf import Conf
 from django_q.models import OrmQ
 
+from agents.models import AssignmentStrategy
 from sla.models import SlaClock
-from tests.factories import TicketFactory
+from tests.factories import AgentFactory, CategoryFactory, TeamFactory, TicketFactory
 from tickets import hooks
 from tickets.models import Notification, Ticket, TicketLink
 from tickets.tasks import run_deferred_hooks
@@ -47,11 +48,12 @@ def queued(monkeypatch):
     monkeypatch.setattr(Conf, "SYNC", False)
 
 
-def run_queued() -> None:
-    """Run, inline, what the request queued (as a worker would)."""
-    for row in OrmQ.objects.order_by("pk"):
+def run_queued(only: int | None = None) -> None:
+    """Run, inline, what the request queued (as a worker would), and take it off the queue."""
+    for row in list(OrmQ.objects.order_by("pk"))[:only]:
         task = row.task
         assert task["func"] == DEFERRED_TASK
+        row.delete()
         run_deferred_hooks(*task["args"], **task["kwargs"])
 
 
@@ -100,6 +102,31 @@ def test_the_queued_task_runs_the_follow_ups(client: Client, queued, customer, m
     counts = (Notification.objects.count(), TicketLink.objects.count())
     run_queued()
     assert (Notification.objects.count(), TicketLink.objects.count()) == counts
+
+
+def test_the_follow_up_task_routes_and_answers_in_place_and_queues_only_the_email(
+    client: Client, queued, django_capture_on_commit_callbacks
+):
+    """Routing and the auto-answer run inside the follow-up task (it is already in the
+    background): the only task it queues is the confirmation email's delivery."""
+    category = CategoryFactory()
+    team = TeamFactory(assignment_strategy=AssignmentStrategy.LEAST_BUSY)
+    team.categories.add(category)
+    agent = AgentFactory()
+    agent.agent_profile.teams.add(team)
+    client.post(HOME, form_data(category=category.pk))
+    ticket = Ticket.objects.get()
+    assert ticket.assignee is None
+
+    with django_capture_on_commit_callbacks(execute=True):
+        run_queued(only=1)
+
+    ticket.refresh_from_db()
+    assert (ticket.team, ticket.assignee) == (team, agent)
+    assert [row.func() for row in OrmQ.objects.all()] == ["tickets.tasks.deliver_notification"]
+    delivery = OrmQ.objects.get().task
+    notification = Notification.objects.get(pk=delivery["args"][0])
+    assert (notification.ticket, notification.kind) == (ticket, "ticket_created")
 
 
 def test_a_failing_deferred_hook_is_logged_and_the_others_still_run(customer, caplog):

@@ -236,7 +236,7 @@ def customer_emails_detached():
         ("assign", routing.on_capacity_freed),
         ("transition", routing.on_capacity_freed),
         # Nor may the auto-answer cascade answer them (the default policy would).
-        ("create", autoanswer.queue_auto_answer),
+        ("create", autoanswer.answer_new_ticket),
         # Nor survey their customers now: the seeder records answered demo surveys itself.
         ("transition", surveys.on_ticket_resolved),
     ]
