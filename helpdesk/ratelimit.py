@@ -1,28 +1,40 @@
 """Rate limits on the pages anyone can hammer: login and portal ticket creation.
 
-Counting is django-ratelimit's (`get_usage`: fixed windows in the shared cache, so every web
-process sees the same counts). What this module adds is the answer: a 429 page with a
-Retry-After header, instead of the library's PermissionDenied (a 403 that would read as
-"you may not"), and login counting of failed attempts only, so an office behind one address
-is not locked out by its own successful logins.
+Counting is fixed windows in the database (`RateLimitWindow`), shared by every web process: a
+window opens at a key's first counted request and lasts the rate's period. Each count is ONE
+upsert that increments, or restarts an ended window, and returns the new count, so two
+requests at the same moment can never both see a count below the limit, and a portal
+submission costs one statement (counting in the cache through django-ratelimit cost nine, in
+two transactions, and on the database cache two concurrent requests could both write the
+same count). The answer past the limit is a 429 page with a Retry-After header, and login
+counts failed attempts only, so an office behind one address is not locked out by its own
+successful logins.
 
-Rates are settings ("5/15m"); tests lower them with the `settings` fixture.
+Rates are settings ("5/15m"); tests lower them with the `settings` fixture. RATELIMIT_ENABLE
+off switches every limit off.
 """
 
 import functools
+import hashlib
 import ipaddress
 import logging
+import re
+import time
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+from django.db import connection
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
-from django_ratelimit.core import get_usage
+
+from helpdesk.models import RateLimitWindow
 
 logger = logging.getLogger(__name__)
 
-# Usernames are counted case-insensitively and truncated: a 10 MB username must not become a
-# 10 MB cache key (the key is hashed by django-ratelimit, this only bounds the work).
+# Usernames are counted case-insensitively and truncated: the key is a hash, this only bounds
+# the work of hashing a 10 MB username.
 USERNAME_KEY_LENGTH = 254
 
 
@@ -59,18 +71,82 @@ def too_many_requests(request: HttpRequest, retry_after: int) -> HttpResponse:
     return response
 
 
-def _usage(request: HttpRequest, *, group: str, key, rate: str, increment: bool) -> dict | None:
-    # A cache that cannot be reached (Redis down, the cache table never created) must not take
-    # login and ticket filing down with it: the limit is skipped, loudly.
-    try:
-        return get_usage(request, group=group, key=key, rate=rate, increment=increment)
-    except Exception:  # noqa: BLE001 - any cache failure means "not counted", logged
-        logger.exception("Rate limit %s not applied: the shared cache failed", group)
+RATE = re.compile(r"^(\d+)/(\d*)([smhd])$")
+PERIOD_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+_TABLE = RateLimitWindow._meta.db_table
+# Count one request: a new key, or a key whose window ended, starts a window at 1; otherwise
+# the count goes up by one. Both SET expressions read the row as it was before the update.
+_COUNT = f"""
+    INSERT INTO {_TABLE} (key, count, ends_at) VALUES (%s, 1, %s)
+    ON CONFLICT (key) DO UPDATE SET
+        count = CASE WHEN {_TABLE}.ends_at <= %s THEN 1 ELSE {_TABLE}.count + 1 END,
+        ends_at = CASE WHEN {_TABLE}.ends_at <= %s THEN excluded.ends_at ELSE {_TABLE}.ends_at END
+    RETURNING count, ends_at
+"""  # noqa: S608 - the table name is ours; every value is a parameter
+
+
+@dataclass(frozen=True)
+class Usage:
+    count: int
+    limit: int
+    retry_after: int  # seconds until the window ends
+
+    @property
+    def spent(self) -> bool:
+        """No further attempt is allowed in this window."""
+        return self.count >= self.limit
+
+
+def parse_rate(rate: str) -> tuple[int, int]:
+    """ "5/15m" as (5, 900): the count allowed and the window in seconds."""
+    match = RATE.match(rate.strip())
+    if match is None:
+        raise ImproperlyConfigured(
+            f"Rate limit {rate!r} is not <count>/<period> with period s, m, h or d (e.g. 5/15m)."
+        )
+    count, multiplier, unit = match.groups()
+    return int(count), int(multiplier or 1) * PERIOD_SECONDS[unit]
+
+
+def _window_key(group: str, value: str) -> str:
+    # Hashed: a key is bounded whatever a client sends as its username.
+    return hashlib.sha256(f"{group}:{value}".encode()).hexdigest()
+
+
+def _count(key: str, period: int, now: int) -> tuple[int, int]:
+    with connection.cursor() as cursor:
+        cursor.execute(_COUNT, [key, now + period, now, now])
+        count, ends_at = cursor.fetchone()
+    return count, ends_at
+
+
+def _peek(key: str, now: int) -> tuple[int, int]:
+    window = RateLimitWindow.objects.filter(key=key, ends_at__gt=now).first()
+    return (window.count, window.ends_at) if window else (0, now)
+
+
+def _usage(*, group: str, value: str, rate: str, increment: bool) -> Usage | None:
+    """This key's usage of the limit, counting this request when `increment`. None when
+    limits are off, or when counting failed: a store that cannot be written must not take
+    login and ticket filing down with it, so the limit is skipped, loudly."""
+    if not getattr(settings, "RATELIMIT_ENABLE", True):
         return None
+    limit, period = parse_rate(rate)
+    now = int(time.time())
+    key = _window_key(group, value)
+    try:
+        count, ends_at = _count(key, period, now) if increment else _peek(key, now)
+    except Exception:  # noqa: BLE001 - any storage failure means "not counted", logged
+        logger.exception("Rate limit %s not applied: counting failed", group)
+        return None
+    return Usage(count=count, limit=limit, retry_after=max(ends_at - now, 1))
 
 
-def _exceeded(usage: dict | None) -> bool:
-    return usage is not None and (usage["should_limit"] or usage["count"] >= usage["limit"])
+def windows_delete_ended() -> int:
+    """Delete the windows that have ended (scheduled daily). Returns how many went."""
+    deleted, _ = RateLimitWindow.objects.filter(ends_at__lte=int(time.time())).delete()
+    return deleted
 
 
 def limit_posts_per_ip(group: str, rate_setting: str) -> Callable:
@@ -82,9 +158,9 @@ def limit_posts_per_ip(group: str, rate_setting: str) -> Callable:
         def wrapped(request: HttpRequest, *args, **kwargs):
             if request.method == "POST":
                 rate = getattr(settings, rate_setting)
-                usage = _usage(request, group=group, key="ip", rate=rate, increment=True)
-                if usage is not None and usage["count"] > usage["limit"]:
-                    return too_many_requests(request, usage["time_left"])
+                usage = _usage(group=group, value=client_ip(request), rate=rate, increment=True)
+                if usage is not None and usage.count > usage.limit:
+                    return too_many_requests(request, usage.retry_after)
             return view(request, *args, **kwargs)
 
         return wrapped
@@ -92,29 +168,30 @@ def limit_posts_per_ip(group: str, rate_setting: str) -> Callable:
     return decorator
 
 
-def _username_key(group: str, request: HttpRequest) -> str:
+def _username(request: HttpRequest) -> str:
     return request.POST.get("username", "").strip().lower()[:USERNAME_KEY_LENGTH]
 
 
-def login_limits(request: HttpRequest) -> list[tuple[str, object, str]]:
-    """The two login counters: failed attempts per username, and per client IP."""
+def login_limits(request: HttpRequest) -> list[tuple[str, str, str]]:
+    """The two login counters (group, counted value, rate): failed attempts per username, and
+    per client IP."""
     return [
-        ("login-username", _username_key, settings.RATELIMIT_LOGIN_USERNAME),
-        ("login-ip", "ip", settings.RATELIMIT_LOGIN_IP),
+        ("login-username", _username(request), settings.RATELIMIT_LOGIN_USERNAME),
+        ("login-ip", client_ip(request), settings.RATELIMIT_LOGIN_IP),
     ]
 
 
 def login_blocked_for(request: HttpRequest) -> int | None:
     """Seconds until this login POST may be tried again, or None when it is allowed."""
     waits = []
-    for group, key, rate in login_limits(request):
-        usage = _usage(request, group=group, key=key, rate=rate, increment=False)
-        if _exceeded(usage):
-            waits.append(usage["time_left"])
+    for group, value, rate in login_limits(request):
+        usage = _usage(group=group, value=value, rate=rate, increment=False)
+        if usage is not None and usage.spent:
+            waits.append(usage.retry_after)
     return max(waits) if waits else None
 
 
 def login_failed(request: HttpRequest) -> None:
     """Counts one failed login against the username and the client IP."""
-    for group, key, rate in login_limits(request):
-        _usage(request, group=group, key=key, rate=rate, increment=True)
+    for group, value, rate in login_limits(request):
+        _usage(group=group, value=value, rate=rate, increment=True)

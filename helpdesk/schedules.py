@@ -133,4 +133,11 @@ SCHEDULES: list[dict] = [
         "func": "helpdesk.tasks.prune_task_results",
         "schedule_type": "H",
     },
+    {
+        # Daily: delete rate-limit windows that have ended (helpdesk.ratelimit), so the
+        # table holds about one row per client address and username active in the last day.
+        "name": "helpdesk:ratelimit-cleanup",
+        "func": "helpdesk.tasks.delete_ended_rate_limit_windows",
+        "schedule_type": "D",
+    },
 ]

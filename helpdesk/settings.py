@@ -268,7 +268,8 @@ RATELIMIT_TICKET_CREATE_IP = os.environ.get("RATELIMIT_TICKET_CREATE_IP", "20/h"
 # spells it in request.META (HTTP_X_FORWARDED_FOR: the rightmost address, the one the proxy
 # appended, is used); otherwise every client shares the proxy's address.
 CLIENT_IP_HEADER = os.environ.get("CLIENT_IP_HEADER", "")
-RATELIMIT_IP_META_KEY = "helpdesk.ratelimit.client_ip"
+# Off switches every one of these limits off (never in production).
+RATELIMIT_ENABLE = env_bool("RATELIMIT_ENABLE", True)
 
 # django-q2 with the ORM broker: no Redis needed. `retry` must exceed `timeout`, or a slow
 # task would run a second time while the first is still going. `retry` is also how long a

@@ -43,3 +43,10 @@ def prune_task_results() -> int:
     cutoff = timezone.now() - timedelta(hours=settings.Q_KEEP_SUCCESS_HOURS)
     deleted, _ = Success.objects.filter(stopped__lt=cutoff).delete()
     return deleted
+
+
+def delete_ended_rate_limit_windows() -> int:
+    """Delete the rate-limit windows that have ended (scheduled daily). Returns how many."""
+    from helpdesk.ratelimit import windows_delete_ended
+
+    return windows_delete_ended()
