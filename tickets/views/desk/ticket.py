@@ -4,13 +4,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from django.contrib.humanize.templatetags.humanize import naturaltime
 from django.forms import Form
 from django.http import HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect, render
 from django.template.defaultfilters import filesizeformat
 from django.urls import reverse
-from django.utils import formats, timezone
+from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from agents.models import Team
@@ -52,6 +51,7 @@ from tickets.selectors import (
 from tickets.views.desk.access import HtmxHttpRequest, agent_required
 from tickets.views.desk.labels import _priority_label, _status_label
 from tickets.views.desk.sla import _ticket_sla
+from tickets.views.desk.times import time_ago, timestamp_title
 
 AUTHOR_CLASSES = {
     TicketMessage.AuthorKind.CUSTOMER: "message-customer",
@@ -78,13 +78,9 @@ class When:
     relative: str
 
 
-def _when(moment: datetime) -> When:
+def _when(moment: datetime, now: datetime) -> When:
     local = timezone.localtime(moment)
-    return When(
-        iso=local.isoformat(),
-        full=formats.date_format(local, "DATETIME_FORMAT"),
-        relative=naturaltime(moment),
-    )
+    return When(iso=local.isoformat(), full=timestamp_title(local), relative=time_ago(moment, now))
 
 
 @dataclass
@@ -189,6 +185,7 @@ class TimelineEntry:
 def _conversation(ticket: Ticket, messages=None) -> list[MessageRow]:
     """The message rows, everything the template prints already worked out."""
     kind_labels = dict(TicketMessage.AuthorKind.choices)
+    now = timezone.now()
     rows = []
     for message in ticket.messages.all() if messages is None else messages:
         if message.author_kind == TicketMessage.AuthorKind.CUSTOMER:
@@ -218,7 +215,7 @@ def _conversation(ticket: Ticket, messages=None) -> list[MessageRow]:
                 kind_label=kind_labels.get(message.author_kind, message.author_kind),
                 css_class=css,
                 attachments=attachments,
-                when=_when(message.created_at),
+                when=_when(message.created_at, now),
             )
         )
     return rows
@@ -242,6 +239,7 @@ def _event_actor(ticket: Ticket, event: TicketEvent) -> str:
 def _timeline(ticket: Ticket, events=None) -> list[TimelineEntry]:
     """The audit trail in words: who did what, from what to what, when, and why."""
     kinds = TicketEvent.Kind
+    now = timezone.now()
     entries = []
     for event in ticket.events.all() if events is None else events:
         data = event.data or {}
@@ -324,7 +322,7 @@ def _timeline(ticket: Ticket, events=None) -> list[TimelineEntry]:
                 to_value=new,
                 detail=str(detail),
                 created_at=event.created_at,
-                when=_when(event.created_at),
+                when=_when(event.created_at, now),
             )
         )
     return entries
