@@ -5,6 +5,8 @@ from tickets.hooks import HookContext
 
 
 def on_ticket_changed(ctx: HookContext) -> None:
-    """After commit: move the clocks for the events the verb wrote."""
+    """After commit: move the clocks for the events the verb wrote. A new ticket is passed
+    as the creation saved it (with its customer), so it is not read back."""
     if ctx.events:
-        apply_ticket_events(ticket_id=ctx.ticket.pk, events=list(ctx.events))
+        ticket = ctx.ticket if ctx.verb == "create" else None
+        apply_ticket_events(ticket_id=ctx.ticket.pk, events=list(ctx.events), ticket=ticket)

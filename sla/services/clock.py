@@ -286,14 +286,22 @@ def _on_priority_change(ticket: Ticket, event: TicketEvent, cache: dict) -> None
 
 
 @transaction.atomic
-def apply_ticket_events(*, ticket_id: int, events: list[TicketEvent]) -> None:
+def apply_ticket_events(
+    *, ticket_id: int, events: list[TicketEvent], ticket: Ticket | None = None
+) -> None:
     """Move the ticket's clocks for the lifecycle events just committed, in their order,
-    using each event's own timestamp; then store the summary on the ticket."""
-    ticket = Ticket.objects.select_related("customer").filter(pk=ticket_id).first()
+    using each event's own timestamp; then store the summary on the ticket.
+
+    `ticket`, with its customer, may be passed when the caller holds it as committed (a
+    ticket just filed); otherwise it is read. When the events only started the clocks, the
+    summary is worked out from the clocks just written instead of reading them back."""
+    if ticket is None:
+        ticket = Ticket.objects.select_related("customer").filter(pk=ticket_id).first()
     if ticket is None:
         return
     cache: dict = {}
     has_clocks = None
+    started: list[SlaClock] | None = None
     for event in events:
         if event.kind == TicketEvent.Kind.CREATED:
             # sla_start without its re-read and summary: the ticket was just read, and the
@@ -301,9 +309,10 @@ def apply_ticket_events(*, ticket_id: int, events: list[TicketEvent]) -> None:
             if has_clocks is None:
                 has_clocks = SlaClock.objects.filter(ticket_id=ticket_id).exists()
             if not has_clocks:
-                has_clocks = bool(
-                    _start_clocks(ticket, at=event.created_at, priority=event.data.get("priority"))
+                started = _start_clocks(
+                    ticket, at=event.created_at, priority=event.data.get("priority")
                 )
+                has_clocks = bool(started)
         elif event.kind == TicketEvent.Kind.STATUS_CHANGED:
             _on_status_change(ticket, event, cache)
         elif event.kind == TicketEvent.Kind.REPLIED:
@@ -313,7 +322,10 @@ def apply_ticket_events(*, ticket_id: int, events: list[TicketEvent]) -> None:
         elif event.kind == TicketEvent.Kind.PRIORITY_CHANGED:
             ticket.priority = event.to_value
             _on_priority_change(ticket, event, cache)
-    sla_refresh_summary(ticket_id=ticket_id)
+    only_started = started is not None and all(
+        event.kind == TicketEvent.Kind.CREATED for event in events
+    )
+    sla_refresh_summary(ticket_id=ticket_id, clocks=started if only_started else None)
 
 
 @transaction.atomic
@@ -352,10 +364,14 @@ STATE_SEVERITY = [
 ]
 
 
-def sla_refresh_summary(*, ticket_id: int, now: datetime | None = None) -> None:
-    """Store the next deadline of the running clocks and the worst state on the ticket."""
+def sla_refresh_summary(
+    *, ticket_id: int, now: datetime | None = None, clocks: list[SlaClock] | None = None
+) -> None:
+    """Store the next deadline of the running clocks and the worst state on the ticket
+    (`clocks`: all of them, when the caller just wrote them; read otherwise)."""
     now = now or timezone.now()
-    clocks = list(SlaClock.objects.filter(ticket_id=ticket_id))
+    if clocks is None:
+        clocks = list(SlaClock.objects.filter(ticket_id=ticket_id))
     if not clocks:
         ticket_store_sla_summary(ticket_id=ticket_id, due_at=None, state=SlaState.NONE)
         return
