@@ -91,14 +91,11 @@ def policy_for(category_id: int | None) -> AutoAnswerPolicy | None:
 
 
 def answer_new_ticket(ctx) -> None:
-    """Deferred after-hook on "create": run the cascade when a policy may answer. It runs in
-    the ticket's follow-up task, already in the background and after routing, so the
-    cascade runs there rather than in a task of its own; a model call is bounded by
-    AI_TIMEOUT_SECONDS and its retries, well inside the task timeout. The cascade re-checks
-    everything and turns any fault into "left to agents"."""
-    policy = policy_for(ctx.ticket.category_id)
-    if policy is None or policy.mode == Mode.NEVER:
-        return
+    """Deferred after-hook on "create": run the cascade (which finds the ticket's policy and
+    does nothing without one, or with "never"). It runs in the ticket's follow-up task,
+    already in the background and after routing, so not in a task of its own; a model call
+    is bounded by AI_TIMEOUT_SECONDS and its retries, well inside the task timeout. Any
+    fault leaves the ticket to agents."""
     from knowledge import tasks
 
     tasks.auto_answer_ticket(ctx.ticket.pk)
