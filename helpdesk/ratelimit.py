@@ -21,11 +21,12 @@ import logging
 import re
 import time
 from collections.abc import Callable
+from contextlib import nullcontext
 from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
-from django.db import connection
+from django.db import connection, transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
@@ -99,7 +100,7 @@ class Usage:
 
 
 def parse_rate(rate: str) -> tuple[int, int]:
-    """ "5/15m" as (5, 900): the count allowed and the window in seconds."""
+    """A rate such as "5/15m" as (5, 900): the count allowed and the window in seconds."""
     match = RATE.match(rate.strip())
     if match is None:
         raise ImproperlyConfigured(
@@ -115,7 +116,12 @@ def _window_key(group: str, value: str) -> str:
 
 
 def _count(key: str, period: int, now: int) -> tuple[int, int]:
-    with connection.cursor() as cursor:
+    # Inside a transaction, in a savepoint of its own, so a failed count leaves the caller's
+    # transaction usable; in autocommit the statement is its own transaction.
+    with (
+        transaction.atomic() if connection.in_atomic_block else nullcontext(),
+        connection.cursor() as cursor,
+    ):
         cursor.execute(_COUNT, [key, now + period, now, now])
         count, ends_at = cursor.fetchone()
     return count, ends_at

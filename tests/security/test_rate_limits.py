@@ -247,3 +247,21 @@ def test_concurrent_submissions_from_one_address_never_exceed_the_limit(settings
     assert sorted(statuses) == [302] * 5 + [429] * (n - 5)
     assert Ticket.objects.count() == 5
     assert RateLimitWindow.objects.get().count == n
+
+
+def test_a_failed_count_inside_a_transaction_leaves_the_transaction_usable(monkeypatch, caplog):
+    from django.db import transaction
+
+    from helpdesk.ratelimit import _usage
+
+    # Fails in the database (an unknown column), with the four parameters the count passes.
+    broken_sql = (
+        "SELECT no_such_column FROM helpdesk_ratelimitwindow "
+        "WHERE key = %s AND ends_at > %s AND ends_at > %s AND ends_at > %s"
+    )
+    monkeypatch.setattr("helpdesk.ratelimit._COUNT", broken_sql)
+    with transaction.atomic():
+        assert _usage(group="portal", value="203.0.113.7", rate="5/h", increment=True) is None
+        # On PostgreSQL a failed statement outside a savepoint would abort the transaction.
+        assert Ticket.objects.count() == 0
+    assert "not applied: counting failed" in caplog.text
