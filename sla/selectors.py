@@ -3,16 +3,17 @@
 from collections import defaultdict
 from zoneinfo import ZoneInfo
 
-from django.db.models import Q
-
+from helpdesk.config_cache import ConfigCache
 from sla.business_time import Period, Schedule
 from sla.models import (
     BusinessCalendar,
+    Holiday,
     SlaClock,
     SlaEvent,
     SlaPolicy,
     SlaTarget,
     TicketEscalation,
+    WorkingPeriod,
 )
 
 
@@ -43,18 +44,35 @@ def schedule_for_policy(policy: SlaPolicy | None) -> Schedule:
     return schedule_for_calendar(policy.calendar)
 
 
-def policy_for_ticket(ticket) -> SlaPolicy | None:
-    """The most specific active policy: organization and category, then organization, then
-    category, then the default (no scope). One query."""
-    organization_id = ticket.customer.organization_id if ticket.customer_id else None
-    category_id = ticket.category_id
-    candidates = (
+def _active_policies() -> list[SlaPolicy]:
+    return list(
         SlaPolicy.objects.filter(active=True)
-        .filter(Q(organization__isnull=True) | Q(organization_id=organization_id))
-        .filter(Q(category__isnull=True) | Q(category_id=category_id))
         .select_related("calendar")
         .prefetch_related("targets", "calendar__periods", "calendar__holidays")
     )
+
+
+# Every new ticket and priority change looks its policy up: a per-process copy of the active
+# policies with their targets and calendars (helpdesk.config_cache), emptied when any of
+# them is saved.
+active_policies = ConfigCache(
+    "sla-policies",
+    _active_policies,
+    models=[SlaPolicy, SlaTarget, BusinessCalendar, WorkingPeriod, Holiday],
+)
+
+
+def policy_for_ticket(ticket) -> SlaPolicy | None:
+    """The most specific active policy: organization and category, then organization, then
+    category, then the default (no scope)."""
+    organization_id = ticket.customer.organization_id if ticket.customer_id else None
+    category_id = ticket.category_id
+    candidates = [
+        policy
+        for policy in active_policies.get()
+        if policy.organization_id in (None, organization_id)
+        and policy.category_id in (None, category_id)
+    ]
 
     def specificity(policy: SlaPolicy) -> tuple[int, int, int]:
         return (policy.organization_id is not None, policy.category_id is not None, -policy.pk)

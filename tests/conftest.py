@@ -69,6 +69,14 @@ def _no_default_classification(request):
 
 
 @pytest.fixture(autouse=True)
+def _no_config_copies(settings):
+    """Tests read configuration from the database every time: a per-process copy would
+    outlive the rollback of the test that loaded it (helpdesk.config_cache has its own
+    tests, which turn it on)."""
+    settings.CONFIG_CACHE_SECONDS = 0
+
+
+@pytest.fixture(autouse=True)
 def _tasks_run_synchronously(monkeypatch):
     """django-q2 tasks run inline in tests (the real worker is exercised separately)."""
     monkeypatch.setattr(Conf, "SYNC", True)

@@ -22,6 +22,8 @@ migration; nothing reads them at run time.
 import re
 from decimal import Decimal
 
+from helpdesk.config_cache import ConfigCache
+
 # Categories the default patterns and rules refer to: slug, name, reference prefix (seed 001's
 # prefix table; the names match the demo data). Created only when absent.
 DEFAULT_CATEGORIES = [
@@ -125,14 +127,37 @@ def _text(ticket) -> str:
     return f"{ticket.subject} {ticket.body}"
 
 
+def _active_patterns() -> list:
+    from tickets.models import ClassificationPattern
+
+    return list(ClassificationPattern.objects.filter(active=True).select_related("category"))
+
+
+def _active_priority_rules() -> list:
+    from tickets.models import PriorityRule
+
+    return list(PriorityRule.objects.filter(active=True))
+
+
+def _watched_models() -> list[type]:
+    from tickets.models import Category, ClassificationPattern, PriorityRule
+
+    return [ClassificationPattern, PriorityRule, Category]
+
+
+# Read for every new ticket, changed a few times a month: a per-process copy
+# (helpdesk.config_cache), emptied when a pattern, rule or category is saved.
+active_patterns = ConfigCache("classification-patterns", _active_patterns, models=_watched_models())
+active_priority_rules = ConfigCache(
+    "priority-rules", _active_priority_rules, models=_watched_models()
+)
+
+
 def first_matching_pattern(ticket):
     """The first active pattern matching the ticket's subject and description, or None.
     A pattern saved with an invalid expression (outside admin) is skipped."""
-    from tickets.models import ClassificationPattern
-
     text = _text(ticket)
-    patterns = ClassificationPattern.objects.filter(active=True).select_related("category")
-    for pattern in patterns:
+    for pattern in active_patterns.get():
         try:
             if re.search(pattern.pattern, text, re.IGNORECASE):
                 return pattern
@@ -155,9 +180,7 @@ def rule_matches(rule, ticket) -> bool:
 
 
 def first_matching_priority_rule(ticket):
-    from tickets.models import PriorityRule
-
-    for rule in PriorityRule.objects.filter(active=True):
+    for rule in active_priority_rules.get():
         if rule_matches(rule, ticket):
             return rule
     return None

@@ -1,0 +1,104 @@
+"""Per-process copies of the configuration read for every new ticket (helpdesk.config_cache):
+read once while fresh, emptied at once by a save in the same process, picked up by other
+processes when the copy expires."""
+
+import pytest
+
+from helpdesk import config_cache
+from sla.models import SlaTarget
+from sla.selectors import policy_for_ticket
+from tests.factories import CustomerFactory
+from tickets.models import ClassificationPattern, Ticket
+from tickets.services import ticket_create
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def copies_on(settings):
+    settings.CONFIG_CACHE_SECONDS = 30
+    config_cache.clear_all()
+    yield
+    config_cache.clear_all()
+
+
+@pytest.fixture
+def clock(monkeypatch):
+    """The copies' monotonic clock, moved by hand."""
+    now = [1000.0]
+    monkeypatch.setattr(config_cache, "_now", lambda: now[0])
+    return now
+
+
+def file(subject="Where is my invoice?") -> Ticket:
+    return ticket_create(customer=CustomerFactory(plan_tier=""), subject=subject, body="Hello")
+
+
+def resolution_minutes(ticket) -> int:
+    return ticket.sla_clocks.get(metric="resolution").target_minutes
+
+
+def test_a_fresh_copy_is_read_without_queries(django_assert_num_queries):
+    ticket = file()
+    policy = policy_for_ticket(ticket)
+
+    with django_assert_num_queries(0):
+        assert policy_for_ticket(ticket) is policy
+
+
+def test_a_save_in_this_process_applies_to_the_next_ticket_at_once(
+    django_capture_on_commit_callbacks,
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        first = file()
+    target = SlaTarget.objects.get(
+        policy=policy_for_ticket(first), priority=first.priority, plan_tier=""
+    )
+    target.resolution_minutes = 999
+    target.save()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        second = file()
+
+    assert resolution_minutes(first) != 999
+    assert resolution_minutes(second) == 999
+
+
+def test_a_new_pattern_classifies_the_next_ticket_at_once():
+    assert file(subject="Refund please").type == "question"
+    ClassificationPattern.objects.create(
+        name="Refunds", position=1, pattern="refund", type="billing", tags=["refund"]
+    )
+
+    assert file(subject="Refund please").type == "billing"
+
+
+def test_a_change_made_elsewhere_applies_when_the_copy_expires(
+    clock, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        first = file()
+    policy = policy_for_ticket(first)
+    # Another process's edit: no signal reaches this one (an update sends none either).
+    SlaTarget.objects.filter(policy=policy, priority=first.priority, plan_tier="").update(
+        resolution_minutes=777
+    )
+
+    clock[0] += 29
+    with django_capture_on_commit_callbacks(execute=True):
+        before_expiry = file()
+    clock[0] += 1
+    with django_capture_on_commit_callbacks(execute=True):
+        after_expiry = file()
+
+    assert resolution_minutes(before_expiry) == resolution_minutes(first)
+    assert resolution_minutes(after_expiry) == 777
+
+
+def test_zero_seconds_reads_the_tables_every_time(settings, django_assert_num_queries):
+    settings.CONFIG_CACHE_SECONDS = 0
+    ticket = file()
+    policy_for_ticket(ticket)
+
+    with django_assert_num_queries(2):  # the policies, then their targets
+        policy_for_ticket(ticket)
