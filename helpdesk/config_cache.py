@@ -1,9 +1,10 @@
-"""Per-process copies of configuration read for every new ticket.
+"""Per-process copies of configuration read on every new ticket or queue page.
 
 Filing a ticket reads the classification patterns, the priority rules and the SLA policies
-with their targets and calendars: a handful of queries for tables an admin changes a few
-times a month. Each web and task process keeps its own copy for CONFIG_CACHE_SECONDS (30 by
-default; 0 reads the tables every time, as the tests do):
+with their targets and calendars, and every full queue page lists the agents, teams and
+categories in its filter bar: queries for tables an admin changes a few times a month. Each
+web and task process keeps its own copy for CONFIG_CACHE_SECONDS (30 by default; 0 reads
+the tables every time, as the tests do):
 
 - a save or delete of a watched model (admin, shell, data migration) empties the copy of the
   process that made it at once, and again when its transaction commits;

@@ -276,8 +276,9 @@ RATELIMIT_ENABLE = env_bool("RATELIMIT_ENABLE", True)
 # task taken by a worker that died waits before another worker is handed it.
 Q_TIMEOUT_SECONDS = int(os.environ.get("Q_TIMEOUT_SECONDS", "60"))
 Q_RETRY_SECONDS = int(os.environ.get("Q_RETRY_SECONDS", "120"))
-# Seconds each process keeps its copy of the configuration read for every new ticket
-# (classification patterns, priority rules, SLA policies; helpdesk.config_cache): a change
+# Seconds each process keeps its copy of the configuration read for every new ticket or
+# queue page (classification patterns, priority rules, SLA policies, the filter bar's agents,
+# teams and categories; helpdesk.config_cache): a change
 # applies at once in the process that saved it and within this time everywhere else. 0
 # reads the tables every time.
 CONFIG_CACHE_SECONDS = int(os.environ.get("CONFIG_CACHE_SECONDS", "30"))

@@ -102,3 +102,18 @@ def test_zero_seconds_reads_the_tables_every_time(settings, django_assert_num_qu
 
     with django_assert_num_queries(2):  # the policies, then their targets
         policy_for_ticket(ticket)
+
+
+def test_the_queue_filter_bar_reads_its_copy_and_shows_a_new_team_at_once(
+    django_assert_num_queries,
+):
+    from tests.factories import TeamFactory
+    from tickets.forms.desk import queue_filter_choices
+
+    before = queue_filter_choices()
+    with django_assert_num_queries(0):
+        assert queue_filter_choices() is before
+
+    TeamFactory(name="Night shift", slug="night-shift")
+
+    assert ("night-shift", "Night shift") in queue_filter_choices().teams

@@ -11,7 +11,8 @@ from django.contrib.auth import get_user_model
 from django.db.models import CharField, F, Q, QuerySet, Value
 from django.db.models.functions import Cast, Coalesce, NullIf
 
-from agents.models import Team
+from agents.models import AgentProfile, Team
+from helpdesk.config_cache import ConfigCache
 from tickets.models import OPEN_STATUSES, Category, Priority, SlaState, Status
 from tickets.selectors import DEFAULT_QUEUE_SORT, QueueFilters
 from tickets.services.messages import MAX_MESSAGE_LENGTH
@@ -69,11 +70,10 @@ class QueueFilterChoices:
     categories: list[tuple[str, str]]
 
 
-def queue_filter_choices() -> QueueFilterChoices:
+def _read_queue_filter_choices() -> QueueFilterChoices:
     """The filter bar's options in one query (a UNION ALL of the three lists, plain values,
-    no model instances): the queue shows them on every full page load, and the 100-agent list
-    was the larger part of the page's Python time as model objects. Always current: there is
-    no cache to invalidate when an agent is renamed or a team added."""
+    no model instances): the 100-agent list was the larger part of the page's Python time
+    as model objects."""
     rows = (
         agents_for_desk()
         .annotate(
@@ -104,6 +104,22 @@ def queue_filter_choices() -> QueueFilterChoices:
     for kind, choice, label, _sort_name, _pk in rows:
         lists[kind].append((choice, label))
     return QueueFilterChoices(agents=lists[0], teams=lists[1], categories=lists[2])
+
+
+# The queue shows the filter bar on every full page load; agents, teams and categories change
+# rarely: a per-process copy (helpdesk.config_cache), emptied at once in the process that
+# saves one of them, within CONFIG_CACHE_SECONDS in the others.
+_filter_choices = ConfigCache(
+    "queue-filter-choices",
+    _read_queue_filter_choices,
+    models=[User, AgentProfile, Team, Category],
+)
+
+
+def queue_filter_choices() -> QueueFilterChoices:
+    """The filter bar's agents, teams and categories as (value, label) pairs. Shared by every
+    request of the process: read, never change."""
+    return _filter_choices.get()
 
 
 class QueueFilterForm(forms.Form):
