@@ -37,7 +37,6 @@ class ConfigCache:
     def __init__(self, name: str, load: Callable[[], Any], *, models: list[type]) -> None:
         self.name = name
         self._load = load
-        self._models = models
         self._value: Any = None
         self._loaded_at: float | None = None
         self._lock = threading.Lock()

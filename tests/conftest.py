@@ -76,6 +76,17 @@ def _no_config_copies(settings):
     settings.CONFIG_CACHE_SECONDS = 0
 
 
+@pytest.fixture
+def config_copies(settings):
+    """The per-process configuration copies on, as in production, emptied before and after."""
+    from helpdesk import config_cache
+
+    settings.CONFIG_CACHE_SECONDS = 30
+    config_cache.clear_all()
+    yield
+    config_cache.clear_all()
+
+
 @pytest.fixture(autouse=True)
 def _tasks_run_synchronously(monkeypatch):
     """django-q2 tasks run inline in tests (the real worker is exercised separately)."""

@@ -23,6 +23,7 @@ import re
 from decimal import Decimal
 
 from helpdesk.config_cache import ConfigCache
+from tickets.models import Category, ClassificationPattern, PriorityRule
 
 # Categories the default patterns and rules refer to: slug, name, reference prefix (seed 001's
 # prefix table; the names match the demo data). Created only when absent.
@@ -127,30 +128,19 @@ def _text(ticket) -> str:
     return f"{ticket.subject} {ticket.body}"
 
 
-def _active_patterns() -> list:
-    from tickets.models import ClassificationPattern
-
+def _active_patterns() -> list[ClassificationPattern]:
     return list(ClassificationPattern.objects.filter(active=True).select_related("category"))
 
 
-def _active_priority_rules() -> list:
-    from tickets.models import PriorityRule
-
+def _active_priority_rules() -> list[PriorityRule]:
     return list(PriorityRule.objects.filter(active=True))
-
-
-def _watched_models() -> list[type]:
-    from tickets.models import Category, ClassificationPattern, PriorityRule
-
-    return [ClassificationPattern, PriorityRule, Category]
 
 
 # Read for every new ticket, changed a few times a month: a per-process copy
 # (helpdesk.config_cache), emptied when a pattern, rule or category is saved.
-active_patterns = ConfigCache("classification-patterns", _active_patterns, models=_watched_models())
-active_priority_rules = ConfigCache(
-    "priority-rules", _active_priority_rules, models=_watched_models()
-)
+_WATCHED = [ClassificationPattern, PriorityRule, Category]
+active_patterns = ConfigCache("classification-patterns", _active_patterns, models=_WATCHED)
+active_priority_rules = ConfigCache("priority-rules", _active_priority_rules, models=_WATCHED)
 
 
 def first_matching_pattern(ticket):

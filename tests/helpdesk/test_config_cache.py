@@ -15,11 +15,8 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture(autouse=True)
-def copies_on(settings):
-    settings.CONFIG_CACHE_SECONDS = 30
-    config_cache.clear_all()
-    yield
-    config_cache.clear_all()
+def copies_on(config_copies):
+    """Every test here with the copies on (tests/conftest.py)."""
 
 
 @pytest.fixture

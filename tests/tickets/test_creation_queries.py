@@ -14,7 +14,6 @@ from django_q.conf import Conf
 from django_q.models import OrmQ
 
 from agents.models import AssignmentStrategy
-from helpdesk import config_cache
 from sla.models import SlaClock
 from tests.factories import AgentFactory, CategoryFactory, TeamFactory, TicketFactory
 from tickets import hooks
@@ -60,15 +59,6 @@ def run_queued(only: int | None = None) -> None:
         assert task["func"] == DEFERRED_TASK
         row.delete()
         run_deferred_hooks(*task["args"], **task["kwargs"])
-
-
-@pytest.fixture
-def config_copies(settings):
-    """The per-process configuration copies on, as in production (helpdesk.config_cache)."""
-    settings.CONFIG_CACHE_SECONDS = 30
-    config_cache.clear_all()
-    yield
-    config_cache.clear_all()
 
 
 def test_portal_creation_query_count(
