@@ -1,4 +1,4 @@
-"""Rate limits on the pages anyone can hammer: login and portal ticket creation.
+"""Rate limits on what anyone can hammer: login, portal ticket creation and the API.
 
 Counting is fixed windows in the database (`RateLimitWindow`), shared by every web process: a
 window opens at a key's first counted request and lasts the rate's period. Each count is ONE
@@ -10,8 +10,9 @@ same count). The answer past the limit is a 429 page with a Retry-After header, 
 counts failed attempts only, so an office behind one address is not locked out by its own
 successful logins.
 
-Rates are settings ("5/15m"); tests lower them with the `settings` fixture. RATELIMIT_ENABLE
-off switches every limit off.
+Rates are settings ("5/15m", or the API's "1000/hour"); tests lower them with the `settings`
+fixture. RATELIMIT_ENABLE off switches every limit off. The API's throttles
+(`helpdesk.api.throttles`) count through `count_hit` in the same table.
 """
 
 import functools
@@ -72,7 +73,7 @@ def too_many_requests(request: HttpRequest, retry_after: int) -> HttpResponse:
     return response
 
 
-RATE = re.compile(r"^(\d+)/(\d*)([smhd])$")
+RATE = re.compile(r"^(\d+)/(\d*)(s|sec|second|m|min|minute|h|hour|d|day)$")
 PERIOD_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 
 _TABLE = RateLimitWindow._meta.db_table
@@ -100,14 +101,16 @@ class Usage:
 
 
 def parse_rate(rate: str) -> tuple[int, int]:
-    """A rate such as "5/15m" as (5, 900): the count allowed and the window in seconds."""
+    """A rate such as "5/15m" as (5, 900): the count allowed and the window in seconds. The
+    unit may be spelled out as in Django REST framework's rates ("1000/hour", "5/minute")."""
     match = RATE.match(rate.strip())
     if match is None:
         raise ImproperlyConfigured(
-            f"Rate limit {rate!r} is not <count>/<period> with period s, m, h or d (e.g. 5/15m)."
+            f"Rate limit {rate!r} is not <count>/<period> with period s, m, h or d (e.g. 5/15m"
+            " or 1000/hour)."
         )
     count, multiplier, unit = match.groups()
-    return int(count), int(multiplier or 1) * PERIOD_SECONDS[unit]
+    return int(count), int(multiplier or 1) * PERIOD_SECONDS[unit[0]]
 
 
 def _window_key(group: str, value: str) -> str:
@@ -149,6 +152,13 @@ def _usage(*, group: str, value: str, rate: str, increment: bool) -> Usage | Non
     return Usage(count=count, limit=limit, retry_after=max(ends_at - now, 1))
 
 
+def count_hit(*, group: str, value: str, rate: str) -> Usage | None:
+    """Count one request of `value` (an address, a user id) against `rate` in `group`; the
+    usage including this request, or None when limits are off or counting failed. The
+    request is over the limit when `usage.count > usage.limit`."""
+    return _usage(group=group, value=value, rate=rate, increment=True)
+
+
 def windows_delete_ended() -> int:
     """Delete the windows that have ended (scheduled daily). Returns how many went."""
     deleted, _ = RateLimitWindow.objects.filter(ends_at__lte=int(time.time())).delete()
@@ -164,7 +174,7 @@ def limit_posts_per_ip(group: str, rate_setting: str) -> Callable:
         def wrapped(request: HttpRequest, *args, **kwargs):
             if request.method == "POST":
                 rate = getattr(settings, rate_setting)
-                usage = _usage(group=group, value=client_ip(request), rate=rate, increment=True)
+                usage = count_hit(group=group, value=client_ip(request), rate=rate)
                 if usage is not None and usage.count > usage.limit:
                     return too_many_requests(request, usage.retry_after)
             return view(request, *args, **kwargs)
@@ -200,4 +210,4 @@ def login_blocked_for(request: HttpRequest) -> int | None:
 def login_failed(request: HttpRequest) -> None:
     """Counts one failed login against the username and the client IP."""
     for group, value, rate in login_limits(request):
-        _usage(group=group, value=value, rate=rate, increment=True)
+        count_hit(group=group, value=value, rate=rate)

@@ -243,8 +243,10 @@ if not DEBUG:
     SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", True)
     SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", True)
 
-# One cache shared by every web process and worker (rate limits, API throttling): the
-# database by default (`manage.py createcachetable`), Redis when REDIS_URL is set.
+# One cache shared by every web process and worker (the task cluster's status, which
+# `manage.py qinfo` and `qmonitor` read): the database by default (`manage.py
+# createcachetable`), Redis when REDIS_URL is set. Rate limits and API throttles count in
+# their own table (helpdesk.ratelimit).
 REDIS_URL = os.environ.get("REDIS_URL", "")
 if REDIS_URL:
     CACHES = {

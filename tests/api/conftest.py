@@ -1,8 +1,7 @@
-"""Fixtures for the API tests: the five callers of the permissions matrix, token clients,
-and the cache cleared around every test (throttle counters live there)."""
+"""Fixtures for the API tests: the five callers of the permissions matrix and token clients.
+Throttle counters are rows in the database, rolled back with each test."""
 
 import pytest
-from django.core.cache import cache
 from rest_framework.test import APIClient
 
 from helpdesk.api.tokens import api_token_create
@@ -10,25 +9,11 @@ from tests.factories import AgentFactory, CustomerWithAccountFactory, TicketFact
 from tests.knowledge.conftest import ai_settings, stub  # noqa: F401 - shared AI stub fixtures
 
 
-@pytest.fixture(autouse=True)
-def _fresh_cache(request):
-    """Throttle counters live in the cache (a database table by default): clear them."""
-    uses_db = request.node.get_closest_marker("django_db") is not None or bool(
-        {"db", "transactional_db"} & set(request.fixturenames)
-    )
-    if uses_db:
-        cache.clear()
-    yield
-    if uses_db:
-        cache.clear()
-
-
 @pytest.fixture
-def local_cache(settings):
-    """Query-count tests count the endpoint's own queries: throttle counters go to a
-    local-memory cache instead of the database cache."""
-    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
-    cache.clear()
+def throttles_off(settings):
+    """Query-count tests count the endpoint's own queries: no throttle counts (each would be
+    one statement, in a savepoint of its own inside the test's transaction)."""
+    settings.API_THROTTLE_RATES = {}
 
 
 @pytest.fixture

@@ -160,7 +160,7 @@ def test_empty_reply_is_400(alice, ticket_a):
 
 
 def test_list_query_count_does_not_grow(
-    alice, customer_a, local_cache, django_assert_max_num_queries
+    alice, customer_a, throttles_off, django_assert_max_num_queries
 ):
     for n in range(15):
         services.ticket_create(
@@ -172,7 +172,7 @@ def test_list_query_count_does_not_grow(
 
 
 def test_detail_query_count_is_bounded(
-    alice, ticket_a, agent, local_cache, django_assert_max_num_queries
+    alice, ticket_a, agent, throttles_off, django_assert_max_num_queries
 ):
     for n in range(5):
         services.ticket_reply(ticket=ticket_a, actor=agent, body=f"reply {n}")

@@ -1,7 +1,16 @@
-"""Rate limits: 429 with Retry-After in the error format; ticket creation and AI stricter."""
+"""Rate limits: 429 with Retry-After in the error format; ticket creation and AI stricter;
+fixed windows counted atomically in the database."""
+
+import threading
+from datetime import timedelta
 
 import pytest
+import time_machine
+from django.db import close_old_connections, connection
+from django.utils import timezone
+from rest_framework.test import APIClient
 
+from helpdesk.models import RateLimitWindow
 from tests.api.conftest import assert_error
 from tickets.models import Ticket
 
@@ -67,3 +76,64 @@ def test_ai_is_stricter(agent_client, ticket_a, rates, settings):
     assert agent_client.post("/api/v1/ai/query", payload, format="json").status_code == 503
 
     assert_error(agent_client.post("/api/v1/ai/query", payload, format="json"), 429)
+
+
+def test_a_window_restarts_when_it_ends_and_retry_after_counts_down_to_it(alice, rates):
+    start = timezone.now()
+    with time_machine.travel(start, tick=False):
+        for _ in range(5):
+            assert alice.get("/api/v1/tickets").status_code == 200
+        assert alice.get("/api/v1/tickets")["Retry-After"] == "60"
+    with time_machine.travel(start + timedelta(seconds=45), tick=False):
+        refused = alice.get("/api/v1/tickets")
+        assert_error(refused, 429)
+        assert refused["Retry-After"] == "15"
+    with time_machine.travel(start + timedelta(seconds=60), tick=False):
+        assert alice.get("/api/v1/tickets").status_code == 200
+
+
+def test_limits_off_switches_the_api_throttles_off_too(alice, rates, settings):
+    settings.RATELIMIT_ENABLE = False
+
+    for _ in range(7):
+        assert alice.get("/api/v1/tickets").status_code == 200
+
+    assert not RateLimitWindow.objects.exists()
+
+
+def test_the_counts_are_rows_every_web_process_shares(alice, customer_a, rates):
+    for _ in range(3):
+        alice.get("/api/v1/tickets")
+
+    # One window per throttle: the user's and the address's, three requests each.
+    assert sorted(RateLimitWindow.objects.values_list("count", flat=True)) == [3, 3]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_simultaneous_requests_never_get_past_the_limit(customer_a, rates):
+    """Every request counts exactly once, so exactly `limit` of a burst get through."""
+    if connection.vendor != "postgresql":
+        pytest.skip("Concurrent writers need PostgreSQL.")
+    n = 12
+    barrier = threading.Barrier(n)
+    statuses, errors = [], []
+
+    def request():
+        try:
+            client = APIClient()
+            client.force_authenticate(customer_a.user)
+            barrier.wait()
+            statuses.append(client.get("/api/v1/tickets").status_code)
+        except Exception as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+        finally:
+            close_old_connections()
+
+    threads = [threading.Thread(target=request) for _ in range(n)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert errors == []
+    assert sorted(statuses) == [200] * 5 + [429] * (n - 5)

@@ -201,7 +201,16 @@ def test_the_daily_clean_up_deletes_only_windows_that_ended(client, low_limits):
 
 
 @pytest.mark.parametrize(
-    ("rate", "parsed"), [("5/15m", (5, 900)), ("20/h", (20, 3600)), ("1/d", (1, 86400))]
+    ("rate", "parsed"),
+    [
+        ("5/15m", (5, 900)),
+        ("20/h", (20, 3600)),
+        ("1/d", (1, 86400)),
+        ("1000/hour", (1000, 3600)),
+        ("5/minute", (5, 60)),
+        ("2/sec", (2, 1)),
+        ("3/day", (3, 86400)),
+    ],
 )
 def test_rates_read_as_count_and_seconds(rate, parsed):
     assert parse_rate(rate) == parsed
@@ -210,8 +219,9 @@ def test_rates_read_as_count_and_seconds(rate, parsed):
 def test_a_malformed_rate_is_a_configuration_error_naming_it():
     from django.core.exceptions import ImproperlyConfigured
 
-    with pytest.raises(ImproperlyConfigured, match="'20 per hour'"):
-        parse_rate("20 per hour")
+    for rate in ("20 per hour", "20/mango", "20/hours"):
+        with pytest.raises(ImproperlyConfigured, match=repr(rate)):
+            parse_rate(rate)
 
 
 @pytest.mark.django_db(transaction=True)
