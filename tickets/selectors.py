@@ -76,19 +76,23 @@ class QueueFilters:
 
 
 def ticket_queue_for_agent(*, agent, filters: QueueFilters) -> QuerySet[Ticket]:
-    """The desk queue: every ticket an agent may work, filtered and sorted.
+    """The desk queue: every ticket an agent may work, filtered and sorted, as the API lists
+    it: whole tickets, with category, team and customer joined, the tags and the assignees
+    with their profiles prefetched.
 
-    One query for the page whatever its size, with category, team and customer joined; one
-    for the tags and one for the assignees with their profiles (none when nobody is
-    assigned). The assignees are not joined: two more outer joins tripled the time
-    PostgreSQL spends planning the page query (about 3 ms against 1 at a million tickets).
+    The assignees are not joined: two more outer joins tripled the time PostgreSQL spends
+    planning the page query (about 3 ms against 1 at a million tickets).
     """
-    if not is_agent(agent):
-        return Ticket.objects.none()
     assignees = get_user_model().objects.select_related("agent_profile")
-    qs = Ticket.objects.select_related("category", "team", "customer").prefetch_related(
+    return _queue_filtered(agent=agent, filters=filters).prefetch_related(
         "tags", Prefetch("assignee", queryset=assignees)
     )
+
+
+def _queue_filtered(*, agent, filters: QueueFilters) -> QuerySet[Ticket]:
+    if not is_agent(agent):
+        return Ticket.objects.none()
+    qs = Ticket.objects.select_related("category", "team", "customer")
     if filters.status:
         qs = qs.filter(status__in=filters.status)
     if filters.priority:
@@ -255,22 +259,47 @@ def _keyset_beyond(keys, values, backwards: bool) -> Q:
     return beyond_all
 
 
+# What a queue row shows (tickets.views.desk.queue._RowFormatter) and the sort keys: the page
+# query reads nothing else. A field missing here would cost a query per row when read, which
+# the pinned query count of the page catches.
+QUEUE_ROW_FIELDS = (
+    "reference",
+    "subject",
+    "status",
+    "priority",
+    "sla_state",
+    "sla_due_at",
+    "escalation_level",
+    "assignee_id",
+    "created_at",
+    "updated_at",
+    "category__name",
+    "team__name",
+    "customer__name",
+    "customer__plan_tier",
+)
+
+
 def ticket_queue_page(
     *, agent, filters: QueueFilters, size: int, after: str = "", before: str = ""
 ) -> QueuePage:
-    """One page of `ticket_queue_for_agent` by keyset: the `size` tickets after the `after`
-    cursor (or before the `before` one). One query for the tickets and their joins, one for
-    their tags, whatever the page size or depth."""
+    """One page of the desk queue by keyset: the `size` tickets after the `after` cursor (or
+    before the `before` one), with the fields a queue row shows (`QUEUE_ROW_FIELDS`). One
+    query for the tickets and their joins, one for their tags' names (`tag_names` on each
+    ticket) and one for the assignees with their profiles (none when nobody on the page is
+    assigned), whatever the page size or depth. Lean on purpose: Django's prefetch machinery
+    and whole rows cost more than the queries themselves on a page shown this often."""
     sort = filters.sort if filters.sort in QUEUE_KEYS else DEFAULT_QUEUE_SORT
     keys = QUEUE_KEYS[sort]
     cursor = _decode_cursor(before or after, sort, keys)
     backwards = bool(before) and cursor is not None
-    qs = ticket_queue_for_agent(agent=agent, filters=filters)
+    qs = _queue_filtered(agent=agent, filters=filters).only(*QUEUE_ROW_FIELDS)
     if cursor is not None:
         qs = qs.filter(_keyset_beyond(keys, cursor["values"], backwards))
     rows = list(qs.order_by(*_keyset_order(keys, backwards))[: size + 1])
     more = len(rows) > size
     rows = rows[:size]
+    _attach_tags_and_assignees(rows)
     if backwards:
         rows.reverse()
         start = max(cursor["position"] - len(rows), 0)
@@ -284,6 +313,29 @@ def ticket_queue_page(
     if rows and has_previous and start > size:
         page.previous_cursor = _encode_cursor(sort, rows[0], keys, start)
     return page
+
+
+def _attach_tags_and_assignees(tickets: list[Ticket]) -> None:
+    """`tag_names` (sorted) on each ticket, and each assignee with its agent profile."""
+    names: dict[int, list[str]] = {ticket.pk: [] for ticket in tickets}
+    if names:
+        pairs = (
+            Ticket.tags.through.objects.filter(ticket_id__in=names)
+            .order_by("tag__name")
+            .values_list("ticket_id", "tag__name")
+        )
+        for ticket_id, name in pairs:
+            names[ticket_id].append(name)
+    assignee_ids = {ticket.assignee_id for ticket in tickets if ticket.assignee_id}
+    assignees = (
+        get_user_model().objects.select_related("agent_profile").in_bulk(assignee_ids)
+        if assignee_ids
+        else {}
+    )
+    for ticket in tickets:
+        ticket.tag_names = names[ticket.pk]
+        if ticket.assignee_id:
+            ticket.assignee = assignees.get(ticket.assignee_id)
 
 
 def ticket_for_agent(*, agent, reference: str) -> Ticket:
@@ -473,7 +525,7 @@ def ticket_queue_version(*, agent, filters: QueueFilters) -> QueueVersion:
     backwards until a rare match turns up read the whole index (seconds at a million
     tickets). PostgreSQL runs only the CASE branch it needs.
     """
-    qs = ticket_queue_for_agent(agent=agent, filters=filters).order_by()
+    qs = _queue_filtered(agent=agent, filters=filters).order_by()
     sla = qs.filter(sla_state__in=[SlaState.AT_RISK, SlaState.BREACHED]).values("sla_state")
     parts = [
         (

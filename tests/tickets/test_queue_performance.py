@@ -298,6 +298,7 @@ def test_rows_carry_links_tags_assignee_and_times(agent_client, agent):
     # Tags are slugs ("vip & co" is stored as "vip-co"); each links to the queue filtered by it.
     assert 'href="/desk/?sort=oldest&amp;tag=vip-co"' in rows[mine.reference]
     assert 'title="Only tickets tagged billing">billing</a>' in rows[mine.reference]
+    assert rows[mine.reference].index(">billing<") < rows[mine.reference].index(">vip-co<")
     assert "Olga Other" in rows[theirs.reference]
     claim = reverse("desk:ticket_claim", args=[nobody.reference])
     assert f'data-claim-url="{claim}"' in rows[nobody.reference]

@@ -143,7 +143,7 @@ class _RowFormatter:
             "sla_state": ticket.sla_state,
             "sla_badge": _sla_badge_html(ticket.sla_state) if ticket.sla_state else "",
             "escalation_level": ticket.escalation_level,
-            "tags": [(tag.name, self.tag_url(tag.name)) for tag in ticket.tags.all()],
+            "tags": [(name, self.tag_url(name)) for name in ticket.tag_names],
             "customer_name": ticket.customer.name,
             "tier": ticket.customer.plan_tier,
             "tier_label": _TIER_LABELS.get(ticket.customer.plan_tier, ticket.customer.plan_tier),
