@@ -31,6 +31,12 @@ def file(subject="Where is my invoice?") -> Ticket:
     return ticket_create(customer=CustomerFactory(plan_tier=""), subject=subject, body="Hello")
 
 
+@pytest.fixture
+def agent_client(client, agent):
+    client.force_login(agent)
+    return client
+
+
 def resolution_minutes(ticket) -> int:
     return ticket.sla_clocks.get(metric="resolution").target_minutes
 
@@ -114,3 +120,50 @@ def test_the_queue_filter_bar_reads_its_copy_and_shows_a_new_team_at_once(
     TeamFactory(name="Night shift", slug="night-shift")
 
     assert ("night-shift", "Night shift") in queue_filter_choices().teams
+
+
+def test_the_ticket_page_options_come_from_the_copy_and_a_new_team_shows_at_once(
+    agent_client, django_assert_num_queries
+):
+    from django.urls import reverse
+
+    from tests.factories import TeamFactory, TicketFactory
+    from tickets.forms.desk import ticket_edit_choices
+
+    page = reverse("desk:ticket", args=[TicketFactory().reference])
+    agent_client.get(page)
+    before = ticket_edit_choices()
+    with django_assert_num_queries(0):
+        assert ticket_edit_choices() is before
+
+    team = TeamFactory(name="Night shift")
+
+    assert f'<option value="{team.pk}">Night shift</option>' in agent_client.get(page).text
+
+
+def test_a_stale_option_cannot_assign_an_agent_who_left(agent_client, clock):
+    """Another process deactivated the agent (no signal here): the copy still lists them
+    until it expires, and choosing them is refused by the form, which reads the table."""
+    from django.contrib.auth import get_user_model
+    from django.urls import reverse
+
+    from tests.factories import AgentFactory, TicketFactory
+
+    leaver = AgentFactory(agent_profile__display_name="Lee Leaver")
+    ticket = TicketFactory()
+    page = reverse("desk:ticket", args=[ticket.reference])
+    assert "Lee Leaver" in agent_client.get(page).text
+    get_user_model().objects.filter(pk=leaver.pk).update(is_active=False)
+
+    assert "Lee Leaver" in agent_client.get(page).text  # the copy, until it expires
+    response = agent_client.post(
+        reverse("desk:ticket_assign", args=[ticket.reference]),
+        {"assignee": leaver.pk},
+        HTTP_HX_REQUEST="true",
+    )
+
+    assert response.status_code == 400
+    ticket.refresh_from_db()
+    assert ticket.assignee_id is None
+    clock[0] += 30
+    assert "Lee Leaver" not in agent_client.get(page).text

@@ -5,6 +5,7 @@ checks everything again (allowed transitions, closed tickets, who may be assigne
 """
 
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from django import forms
 from django.contrib.auth import get_user_model
@@ -120,6 +121,55 @@ def queue_filter_choices() -> QueueFilterChoices:
     """The filter bar's agents, teams and categories as (value, label) pairs. Shared by every
     request of the process: read, never change."""
     return _filter_choices.get()
+
+
+class Option(NamedTuple):
+    """One option of the ticket page's sidebar selects."""
+
+    pk: int
+    name: str
+    active: bool = True
+
+
+@dataclass(frozen=True)
+class TicketEditChoices:
+    """The ticket page's assignee, team and category options, by primary key (what the
+    sidebar's forms post), agents and teams by name, categories with their active flag."""
+
+    agents: list[Option]
+    teams: list[Option]
+    categories: list[Option]
+
+
+def _read_ticket_edit_choices() -> TicketEditChoices:
+    agents = [
+        Option(pk, display_name or username)
+        for pk, display_name, username in agents_for_desk().values_list(
+            "pk", "agent_profile__display_name", "username"
+        )
+    ]
+    teams = [Option(*row) for row in Team.objects.order_by("name").values_list("pk", "name")]
+    categories = [
+        Option(*row)
+        for row in Category.objects.order_by("name").values_list("pk", "name", "active")
+    ]
+    return TicketEditChoices(agents=agents, teams=teams, categories=categories)
+
+
+# Every ticket page shows these selects: the same per-process copy as the queue's filter bar.
+# The forms they post to validate against the tables, so an option at most
+# CONFIG_CACHE_SECONDS stale is refused with a form error, never applied.
+_edit_choices = ConfigCache(
+    "ticket-edit-choices",
+    _read_ticket_edit_choices,
+    models=[User, AgentProfile, Team, Category],
+)
+
+
+def ticket_edit_choices() -> TicketEditChoices:
+    """The ticket page's sidebar options. Shared by every request of the process: read, never
+    change."""
+    return _edit_choices.get()
 
 
 class QueueFilterForm(forms.Form):

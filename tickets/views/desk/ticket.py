@@ -12,7 +12,6 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
-from agents.models import Team
 from agents.permissions import agent_display_name, is_agent
 from agents.routing import explain_assignment
 from tickets import services
@@ -23,16 +22,16 @@ from tickets.forms.desk import (
     EscalateForm,
     MergeForm,
     NoteForm,
+    Option,
     PriorityForm,
     ReplyForm,
     ResolveForm,
     StatusForm,
     TagsForm,
     TeamForm,
-    agents_for_desk,
+    ticket_edit_choices,
 )
 from tickets.models import (
-    Category,
     Channel,
     Priority,
     Status,
@@ -330,26 +329,20 @@ def _timeline(ticket: Ticket, events=None) -> list[TimelineEntry]:
 
 @dataclass
 class TicketChoices:
-    """The sidebar's select options. Assignees are (id, label, selected) tuples read as plain
-    values: a hundred agents rendered as model instances, each looked up through its
-    profile in the template, was a measurable part of the page."""
+    """The sidebar's select options, from the per-process copy (`ticket_edit_choices`).
+    Assignees are (id, label, selected) tuples."""
 
     assignees: list[tuple[int, str, bool]]
-    teams: list[Team]
-    categories: list[Category]
+    teams: list[Option]
+    categories: list[Option]
 
 
 def _choices(ticket: Ticket) -> TicketChoices:
-    assignees = [
-        (pk, display_name or username, pk == ticket.assignee_id)
-        for pk, display_name, username in agents_for_desk().values_list(
-            "pk", "agent_profile__display_name", "username"
-        )
-    ]
+    options = ticket_edit_choices()
     return TicketChoices(
-        assignees=assignees,
-        teams=list(Team.objects.order_by("name")),
-        categories=list(Category.objects.order_by("name")),
+        assignees=[(pk, name, pk == ticket.assignee_id) for pk, name, _ in options.agents],
+        teams=options.teams,
+        categories=options.categories,
     )
 
 
