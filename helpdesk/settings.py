@@ -99,6 +99,13 @@ TEMPLATES = [
     },
 ]
 
+AUTHENTICATION_BACKENDS = [
+    "helpdesk.auth.UserWithProfileBackend",
+    # Sessions signed in before the backend above existed name Django's own; listed so that
+    # they stay signed in. It only runs again on a failed password (rate-limited).
+    "django.contrib.auth.backends.ModelBackend",
+]
+
 DATABASES = {
     "default": dj_database_url.config(
         default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}",

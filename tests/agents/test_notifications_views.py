@@ -12,12 +12,12 @@ from tickets.notifications import notify
 
 HTMX = {"HTTP_HX_REQUEST": "true"}
 
-# Session, user, agent profile, the unread count.
-BELL_QUERIES = 4
-# Session, user, agent profile, the paginator's count, the page of notifications (tickets
+# Session, user with agent profile, the unread count.
+BELL_QUERIES = 3
+# Session, user with agent profile, the paginator's count, the page of notifications (tickets
 # joined), the unread count (shared with the bell). The HTMX partial needs the same: its
 # toolbar shows the unread count.
-LIST_QUERIES = 6
+LIST_QUERIES = 5
 
 
 def desk_notify(ticket, agent, n: int = 1, start: int = 0) -> None:

@@ -31,11 +31,11 @@ from tickets.models import Status, Ticket, TicketEvent, TicketMessage
 
 HTMX = {"HTTP_HX_REQUEST": "true"}
 ALL_SIX = "{customer_name}|{ticket_id}|{category}|{created_date}|{agent_name}|{company}"
-# session, user, agent profile, the ticket (customer, organization, category joined), the
-# matching responses.
-SEARCH_QUERIES = 5
-# session, user, agent profile, the ticket, the response, the usage count update.
-INSERT_QUERIES = 6
+# session, user with agent profile, the ticket (customer, organization, category joined),
+# the matching responses.
+SEARCH_QUERIES = 4
+# session, user with agent profile, the ticket, the response, the usage count update.
+INSERT_QUERIES = 5
 
 
 def usage(response: CannedResponse) -> int:

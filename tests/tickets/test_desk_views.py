@@ -35,21 +35,22 @@ ACTIONS = [
     "ticket_merge",
 ]
 
-# Queries for one queue page, whatever its length: session, user, agent profile, the select
-# options (agents, teams and categories in one query), the count, the page of tickets, their
-# tags and their assignees (none when no ticket on the page has one), and the bell's unread
-# count.
-QUEUE_QUERIES = 9
+# Queries for one queue page, whatever its length: session, user with agent profile, the
+# select options (agents, teams and categories in one query), the count, the page of
+# tickets, their tags and their assignees (none when no ticket on the page has one), and the
+# bell's unread count.
+QUEUE_QUERIES = 8
 # The HTMX partial has no filter bar, so no select options.
-QUEUE_PARTIAL_QUERIES = 7
+QUEUE_PARTIAL_QUERIES = 6
 # A page where nobody is assigned skips the assignees' query.
 UNASSIGNED = 1
-# Queries for the ticket page, whatever the length of the conversation: session, user, agent
-# profile, the ticket, its tags, messages, attachments and events, the select options, the
-# bell's unread count, the SLA clocks and SLA events (two more when the clocks' policies
-# run on a business calendar: its periods and holidays), and the related tickets' links.
+# Queries for the ticket page, whatever the length of the conversation: session, user with
+# agent profile, the ticket, its tags, messages, attachments and events, the select options
+# (agents, teams, categories: three), the bell's unread count, the SLA clocks and SLA events
+# (two more when the clocks' policies run on a business calendar: its periods and holidays),
+# and the related tickets' links.
 # An assigned ticket adds one (the assignee with profile), a merged one one (its target).
-TICKET_QUERIES = 16
+TICKET_QUERIES = 15
 
 
 @pytest.fixture

@@ -16,10 +16,10 @@ from tickets import services
 from tickets.models import Status, TicketEvent, TicketMessage
 
 HTMX = {"HTTP_HX_REQUEST": "true"}
-# session, user, agent profile, and the one aggregate over the agent's filter.
-CHANGES_QUERIES = 4
-# session, user, agent profile, the ticket, the presence upsert, the others on the ticket.
-PRESENCE_QUERIES = 6
+# session, user with agent profile, and the one aggregate over the agent's filter.
+CHANGES_QUERIES = 3
+# session, user with agent profile, the ticket, the presence upsert, the others on the ticket.
+PRESENCE_QUERIES = 5
 
 
 @pytest.fixture

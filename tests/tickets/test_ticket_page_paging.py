@@ -197,9 +197,9 @@ def test_the_page_and_its_fragments_cost_the_same_whatever_the_length(
         page(agent_client, ticket)
     with django_assert_num_queries(TICKET_QUERIES):
         page(agent_client, ticket, conversation="all", activity="all")
-    # Session, user, agent profile, the ticket, its tags, the messages and their attachments.
+    # Session, user with agent profile, the ticket, its tags, the messages and attachments.
     url = reverse("desk:ticket_conversation", args=[ticket.reference])
-    with django_assert_num_queries(7):
+    with django_assert_num_queries(6):
         agent_client.get(url, {"before": newest.pk}, **HTMX)
 
 
