@@ -89,13 +89,14 @@ def _quick_filter_specs() -> list[tuple[str, str, tuple]]:
 def _quick_filters(current: QueueFilters) -> list[dict[str, Any]]:
     current_key = _filter_key(current)
     sort = _query({"sort": current.sort}).urlencode()
+    queue_url = reverse("desk:queue")
     chips = []
     for label, query, key in _quick_filter_specs():
         if current.sort != DEFAULT_QUEUE_SORT or not query:
             # Keep the agent's sort; "All tickets" always carries it, so its query string is
             # never empty (an empty one means the default view).
             query = f"{query}&{sort}" if query else sort
-        chips.append({"label": label, "query": query, "active": key == current_key})
+        chips.append({"label": label, "href": f"{queue_url}?{query}", "active": key == current_key})
     return chips
 
 
