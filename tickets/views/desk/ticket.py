@@ -329,10 +329,11 @@ def _timeline(ticket: Ticket, events=None) -> list[TimelineEntry]:
 
 @dataclass
 class TicketChoices:
-    """The sidebar's select options, from the per-process copy (`ticket_edit_choices`).
-    Assignees are (id, label, selected) tuples."""
+    """The sidebar's select options, from the per-process copy (`ticket_edit_choices`); the
+    assignee select is rendered by the `assignee_options` filter (tickets.templatetags)."""
 
-    assignees: list[tuple[int, str, bool]]
+    agents: list[Option]
+    assignee_id: int | None
     teams: list[Option]
     categories: list[Option]
 
@@ -340,7 +341,8 @@ class TicketChoices:
 def _choices(ticket: Ticket) -> TicketChoices:
     options = ticket_edit_choices()
     return TicketChoices(
-        assignees=[(pk, name, pk == ticket.assignee_id) for pk, name, _ in options.agents],
+        agents=options.agents,
+        assignee_id=ticket.assignee_id,
         teams=options.teams,
         categories=options.categories,
     )
