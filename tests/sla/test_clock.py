@@ -68,6 +68,18 @@ def test_new_ticket_starts_first_response_and_resolution_from_the_default_matrix
     ticket.refresh_from_db()
     assert ticket.sla_due_at == T0 + timedelta(minutes=15)
     assert ticket.sla_state == "on_track"
+    # Each clock's timeline starts with one "started" entry naming its target and deadline.
+    started = {
+        event.clock_id: event for event in SlaEvent.objects.filter(ticket=ticket, kind="started")
+    }
+    assert set(started) == {first.pk, resolution.pk}
+    assert started[first.pk].at == T0
+    assert started[first.pk].data == {
+        "target_minutes": 15,
+        "policy": "Default",
+        "deadline": (T0 + timedelta(minutes=15)).isoformat(),
+    }
+    assert started[resolution.pk].data["target_minutes"] == 120
 
 
 @pytest.mark.parametrize(

@@ -27,10 +27,10 @@ HOME = "/portal/"
 # limit's savepoint show as savepoint pairs): the rate-limit upsert, the session read, the
 # customer lookup and insert, the ticket, its reference, message and event, the queued
 # follow-up task, the portal filing check and insert, the session write, and on commit the
-# SLA clocks (has it clocks, one clock and its event, the summary: the new ticket is not read
-# back, nor are the clocks just written). Classification patterns, priority rules and SLA
-# policies come from the process's configuration copy (helpdesk.config_cache), warmed by the
-# first post; without it, 4 more.
+# SLA clocks (has it clocks, the clocks in one insert and their events in another, the
+# summary: the new ticket is not read back, nor are the clocks just written). Classification
+# patterns, priority rules and SLA policies come from the process's configuration copy
+# (helpdesk.config_cache), warmed by the first post; without it, 4 more.
 PORTAL_CREATE_MAX_QUERIES = 34
 DEFERRED_TASK = "tickets.tasks.run_deferred_hooks"
 
