@@ -527,18 +527,22 @@ def ticket_queue_version(*, agent, filters: QueueFilters) -> QueueVersion:
     """
     qs = _queue_filtered(agent=agent, filters=filters).order_by()
     sla = qs.filter(sla_state__in=[SlaState.AT_RISK, SlaState.BREACHED]).values("sla_state")
+    counted = qs.order_by("-updated_at", "-id") if filters.q.strip() else qs
     parts = [
         (
             "(SELECT MAX(few.updated_at) FROM ({}) few)",
             qs.values("updated_at")[: QUEUE_COUNT_LIMIT + 1],
         ),
         ("({})", qs.order_by("-updated_at", "-id").values("updated_at")[:1]),
-        # In the order of an index (`ticket_updated`, `ticket_open_updated`): for a common
-        # search word PostgreSQL then walks it and stops at the limit, rather than reading
-        # the whole trigram bitmap of a word found in a fifth of all subjects.
+        # A search is counted in the order of an index (`ticket_updated`,
+        # `ticket_open_updated`): for a common word PostgreSQL then walks it and stops at the
+        # limit, rather than reading the whole trigram bitmap of a word found in a fifth of
+        # all subjects. Other filters are counted in no order, so PostgreSQL reads their own
+        # index (a team's open tickets from `ticket_team_status`) instead of walking every
+        # open ticket by date until it has seen enough of the team's.
         (
             "(SELECT COUNT(*) AS n FROM ({}) capped)",
-            qs.order_by("-updated_at", "-id").values("id")[: QUEUE_COUNT_LIMIT + 1],
+            counted.values("id")[: QUEUE_COUNT_LIMIT + 1],
         ),
         (
             "(SELECT COUNT(*) FILTER (WHERE alerts.sla_state = %s), "
