@@ -88,6 +88,23 @@ def test_similar_links_are_bounded_cheap_and_idempotent(django_assert_max_num_qu
     assert TicketLink.objects.count() == 5
 
 
+@pytest.mark.django_db
+def test_similar_subjects_are_looked_for_among_the_newest_open_tickets_only(monkeypatch):
+    """The search is bounded by the newest SIMILAR_SCAN open tickets, so a rare word never
+    walks every open ticket of the window."""
+    monkeypatch.setattr("tickets.services.related.SIMILAR_SCAN", 3)
+    older = TicketFactory(subject="Printer driver crashes on startup")
+    Ticket.objects.filter(pk=older.pk).update(created_at=timezone.now() - timedelta(days=2))
+    recent = TicketFactory(subject="Printer driver crashes on startup")
+    for subject in ("Invoice question", "Login question"):
+        TicketFactory(subject=subject)
+    new = TicketFactory(subject="Printer driver crashes on startup")
+
+    ticket_link_related(ticket=new)
+
+    assert linked(new, TicketLink.Reason.SIMILAR_SUBJECT) == {recent.pk}
+
+
 def test_subject_similarity_is_a_normalised_word_set_jaccard():
     a = subject_words("The Export button SPINS forever")
     assert a == {"export", "button", "spins", "forever"}

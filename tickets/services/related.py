@@ -14,6 +14,8 @@ MAX_SIMILAR = 5
 SIMILAR_MIN_JACCARD = 0.6
 SIMILAR_WINDOW_DAYS = 30
 SIMILAR_CANDIDATES = 200
+# Similar subjects are looked for among this many of the newest open tickets of the window.
+SIMILAR_SCAN = 1000
 # The prefilter looks for these many of the subject's longest words.
 PREFILTER_WORDS = 3
 
@@ -91,8 +93,11 @@ def ticket_link_related(*, ticket: Ticket) -> list[TicketLink]:
     Up to 5 open tickets of the same customer (newest first), and up to 5 open tickets from
     the last 30 days whose subject is very similar (word-set Jaccard >= 0.6). Bounded and
     cheap: candidates are prefiltered in the database by one of the subject's longest words
-    (at most 200 rows, id and subject only). Three queries at most; running it twice links
-    nothing new (unique links, conflicts ignored). Writes no ticket event.
+    (at most 200 rows, id and subject only) among the SIMILAR_SCAN newest open tickets of
+    the window. Without that bound a rare word walked every open ticket of the 30 days (30
+    ms at a million tickets, on every new ticket); a burst of similar tickets is among the
+    newest anyway. Three queries at most; running it twice links nothing new (unique links,
+    conflicts ignored). Writes no ticket event.
     """
     open_others = Ticket.objects.filter(status__in=OPEN_STATUSES).exclude(pk=ticket.pk)
     same_customer = list(
@@ -117,8 +122,13 @@ def ticket_link_related(*, ticket: Ticket) -> list[TicketLink]:
         for word in significant[:PREFILTER_WORDS]:
             prefilter |= Q(subject__icontains=word)
         since = timezone.now() - timedelta(days=SIMILAR_WINDOW_DAYS)
+        newest = (
+            open_others.filter(created_at__gte=since)
+            .order_by("-created_at", "-id")
+            .values("pk")[:SIMILAR_SCAN]
+        )
         candidates = (
-            open_others.filter(prefilter, created_at__gte=since)
+            Ticket.objects.filter(prefilter, pk__in=newest)
             .exclude(pk__in=same_customer)
             .order_by("-created_at", "-id")
             .values_list("pk", "subject")[:SIMILAR_CANDIDATES]
