@@ -1,8 +1,9 @@
 """Per-process copies of configuration read on every new ticket or queue page.
 
 Filing a ticket reads the classification patterns, the priority rules and the SLA policies
-with their targets and calendars, and every full queue page lists the agents, teams and
-categories in its filter bar: queries for tables an admin changes a few times a month. Each
+with their targets and calendars, its follow-up task the automation rules, webhook
+subscriptions and auto-answer policies, and every queue and ticket page lists the agents,
+teams and categories: queries for tables an admin changes a few times a month. Each
 web and task process keeps its own copy for CONFIG_CACHE_SECONDS (30 by default; 0 reads
 the tables every time, as the tests do):
 

@@ -34,12 +34,12 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import Q
 from django.http import Http404
 from django.urls import reverse
 from django.utils import timezone
 
 from agents.permissions import is_agent
+from helpdesk.config_cache import ConfigCache
 from helpdesk.exceptions import ApplicationError
 from knowledge.ai.client import ai_enabled
 from knowledge.ai.service import ai_call_json, ai_interaction_set_outcome, clean_confidence
@@ -78,16 +78,21 @@ class Candidate:
 # Policy -----------------------------------------------------------------------------------
 
 
+def _read_active_policies() -> dict[int | None, AutoAnswerPolicy]:
+    return {policy.category_id: policy for policy in AutoAnswerPolicy.objects.filter(active=True)}
+
+
+# Every new ticket looks its policy up: a per-process copy (helpdesk.config_cache).
+_active_policies = ConfigCache(
+    "auto-answer-policies", _read_active_policies, models=[AutoAnswerPolicy]
+)
+
+
 def policy_for(category_id: int | None) -> AutoAnswerPolicy | None:
-    """The category's active policy, else the active default, else None (no cascade)."""
-    scope = Q(category__isnull=True)
-    if category_id:
-        scope |= Q(category_id=category_id)
-    policies = list(AutoAnswerPolicy.objects.filter(scope, active=True))
-    for policy in policies:
-        if policy.category_id is not None:
-            return policy
-    return policies[0] if policies else None
+    """The category's active policy, else the active default, else None (no cascade).
+    Shared by the process: read, never change."""
+    policies = _active_policies.get()
+    return policies.get(category_id) or policies.get(None)
 
 
 def answer_new_ticket(ctx) -> None:

@@ -12,6 +12,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django_q.tasks import async_task
 
+from helpdesk.config_cache import ConfigCache
 from helpdesk.models import (
     WEBHOOK_EVENTS,
     WebhookDelivery,
@@ -27,10 +28,23 @@ PING_EVENT = "ping"
 EVENT_NAME = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)*$")
 
 
+def _read_active_subscriptions() -> list[WebhookSubscription]:
+    return list(WebhookSubscription.objects.filter(active=True).order_by("id"))
+
+
+# Every ticket change asks which subscriptions want it: a per-process copy
+# (helpdesk.config_cache). A delivery's failure count is saved on the subscription, which
+# empties the copy of that process too; harmless, it is read again on the next change.
+_active_subscriptions = ConfigCache(
+    "webhook-subscriptions", _read_active_subscriptions, models=[WebhookSubscription]
+)
+
+
 def subscriptions_for(event: str) -> list[WebhookSubscription]:
     """Active subscriptions to `event`. Few rows: filtered in Python, which works on every
-    database (JSON containment lookups do not on SQLite)."""
-    return [s for s in WebhookSubscription.objects.filter(active=True) if event in s.events]
+    database (JSON containment lookups do not on SQLite). Shared by the process: read,
+    never change (a delivery reads its subscription afresh)."""
+    return [s for s in _active_subscriptions.get() if event in s.events]
 
 
 def _ticket_data(ticket: Ticket | None) -> dict[str, Any]:

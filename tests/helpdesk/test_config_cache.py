@@ -167,3 +167,38 @@ def test_a_stale_option_cannot_assign_an_agent_who_left(agent_client, clock):
     assert ticket.assignee_id is None
     clock[0] += 30
     assert "Lee Leaver" not in agent_client.get(page).text
+
+
+def test_rules_subscriptions_and_answer_policies_are_read_once_and_changes_apply_at_once(
+    django_assert_num_queries,
+):
+    from helpdesk.models import WebhookSubscription
+    from helpdesk.webhooks import subscriptions_for
+    from knowledge.autoanswer import policy_for
+    from knowledge.models import AutoAnswerPolicy
+    from tests.factories import CategoryFactory
+    from tickets.automation.engine import active_rules
+    from tickets.models import Rule
+
+    category = CategoryFactory()
+    rule = Rule.objects.create(name="Tag VIPs", trigger=Rule.Trigger.TICKET_CREATED)
+    hook = WebhookSubscription.objects.create(
+        name="CRM", url="https://crm.example.com/hook", events=["ticket.created"]
+    )
+    assert active_rules(Rule.Trigger.TICKET_CREATED) == [rule]
+    assert subscriptions_for("ticket.created") == [hook]
+    default = policy_for(category.pk)
+    with django_assert_num_queries(0):
+        active_rules(Rule.Trigger.TICKET_CREATED)
+        subscriptions_for("ticket.created")
+        assert policy_for(category.pk) == default
+
+    rule.active = False
+    rule.save()
+    hook.active = False
+    hook.save()
+    own = AutoAnswerPolicy.objects.create(category=category)
+
+    assert active_rules(Rule.Trigger.TICKET_CREATED) == []
+    assert subscriptions_for("ticket.created") == []
+    assert policy_for(category.pk) == own

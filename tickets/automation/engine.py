@@ -28,11 +28,12 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
+from helpdesk.config_cache import ConfigCache
 from helpdesk.exceptions import ApplicationError
 from tickets.automation.actions import RUNNERS, ActionSkipped, RunContext
 from tickets.automation.conditions import TicketFacts, rule_matches
 from tickets.hooks import HookContext
-from tickets.models import Rule, Ticket, TicketEvent
+from tickets.models import Rule, RuleAction, RuleCondition, Ticket, TicketEvent
 from tickets.services._common import lock_ticket, record_event
 
 logger = logging.getLogger(__name__)
@@ -63,12 +64,29 @@ class Firing:
     actions: list[dict[str, Any]] = field(default_factory=list)
 
 
-def active_rules(trigger: str) -> list[Rule]:
-    return list(
-        Rule.objects.filter(active=True, trigger=trigger)
+def _read_active_rules() -> dict[str, list[Rule]]:
+    by_trigger: dict[str, list[Rule]] = {}
+    rules = (
+        Rule.objects.filter(active=True)
         .prefetch_related("conditions", "actions")
         .order_by("position", "id")
     )
+    for rule in rules:
+        by_trigger.setdefault(rule.trigger, []).append(rule)
+    return by_trigger
+
+
+# Every ticket event asks for the active rules of its trigger: a per-process copy
+# (helpdesk.config_cache), emptied at once by a save in the same process.
+_active_rules = ConfigCache(
+    "automation-rules", _read_active_rules, models=[Rule, RuleCondition, RuleAction]
+)
+
+
+def active_rules(trigger: str) -> list[Rule]:
+    """The active rules of `trigger` in order, with their conditions and actions. Shared by
+    the process: read, never change."""
+    return _active_rules.get().get(trigger, [])
 
 
 def rules_run(
