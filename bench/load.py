@@ -338,6 +338,26 @@ def _clean_up(first_task: int, run_started) -> None:
     ours = [row.pk for row in OrmQ.objects.filter(pk__gt=first_task) if _about(row, ticket_ids)]
     OrmQ.objects.filter(pk__in=ours).delete()
     Task.objects.filter(started__gte=run_started).delete()
+    _vacuum_churned([Customer, Task, OrmQ])
+
+
+def _vacuum_churned(models: list) -> None:
+    """VACUUM ANALYZE, on PostgreSQL, every table the run deleted from, as autovacuum would
+    soon after: on a server without it, dead rows pile up run after run (the ticket page's
+    link query went from under 1 ms to 10 ms after a day of runs) and the next run measures
+    them rather than the code. About 20 s at a million tickets."""
+    from django.db import connection
+
+    from tickets.models import Ticket
+
+    if connection.vendor != "postgresql":
+        return
+    related = {rel.related_model for rel in Ticket._meta.related_objects}
+    through = {field.remote_field.through for field in Ticket._meta.many_to_many}
+    tables = sorted({model._meta.db_table for model in {Ticket, *related, *through, *models}})
+    with connection.cursor() as cursor:
+        for table in tables:
+            cursor.execute(f"VACUUM (ANALYZE) {connection.ops.quote_name(table)}")
 
 
 def _about(row, ticket_ids: set[int]) -> bool:
