@@ -112,23 +112,6 @@ def _started_event(clock: SlaClock) -> SlaEvent:
     )
 
 
-def _start_clock(
-    ticket: Ticket,
-    policy: SlaPolicy,
-    metric: str,
-    minutes: int,
-    at: datetime,
-    schedule,
-    *,
-    cycle: int = 1,
-    paused: bool = False,
-) -> SlaClock:
-    clock = _new_clock(ticket, policy, metric, minutes, at, schedule, cycle=cycle, paused=paused)
-    clock.save()
-    _started_event(clock).save()
-    return clock
-
-
 @transaction.atomic
 def sla_start(
     *, ticket: Ticket, at: datetime | None = None, priority: str | None = None
@@ -263,7 +246,7 @@ def _on_customer_reply(ticket: Ticket, event: TicketEvent, cache: dict) -> None:
     if not minutes:
         return
     last = clocks.filter(metric=Metric.NEXT_RESPONSE).order_by("-cycle").first()
-    _start_clock(
+    clock = _new_clock(
         ticket,
         policy,
         Metric.NEXT_RESPONSE,
@@ -273,6 +256,8 @@ def _on_customer_reply(ticket: Ticket, event: TicketEvent, cache: dict) -> None:
         cycle=(last.cycle + 1) if last else 1,
         paused=ticket.status in (policy.pause_statuses or []),
     )
+    clock.save()
+    _started_event(clock).save()
 
 
 def _on_priority_change(ticket: Ticket, event: TicketEvent, cache: dict) -> None:
