@@ -21,7 +21,7 @@ def _url_pattern(name: str, script_prefix: str) -> str:
 def desk_url(reference: str, name: str) -> str:
     """`{{ ticket.reference|desk_url:"ticket_reply" }}` gives what `{% url 'desk:ticket_reply'
     ticket.reference %}` gives, for desk URLs whose only argument is a ticket reference; each
-    pattern is reversed once per process."""
+    pattern is reversed once per process. The queue's rows call it from Python too."""
     return _url_pattern(name, get_script_prefix()).format(quote(str(reference)))
 
 

@@ -3,7 +3,6 @@
 from datetime import datetime
 from functools import cache, lru_cache
 from typing import Any
-from urllib.parse import quote
 
 from django.conf import settings
 from django.http import HttpResponse, QueryDict
@@ -30,6 +29,7 @@ from tickets.selectors import (
     ticket_queue_page,
     ticket_queue_version,
 )
+from tickets.templatetags.desk_tags import desk_url
 from tickets.views.desk.access import HtmxHttpRequest, agent_required
 from tickets.views.desk.times import time_ago, timestamp_title
 
@@ -112,9 +112,6 @@ class _RowFormatter:
         self.agent_id = agent.pk
         self.now = now
         self.query = query
-        # Reverse each URL once with a placeholder; a reference is substituted per row.
-        self.ticket_url = reverse("desk:ticket", args=["REF0"]).replace("REF0", "{}")
-        self.claim_url = reverse("desk:ticket_claim", args=["REF0"]).replace("REF0", "{}")
         self.queue_url = reverse("desk:queue")
         self.tag_urls: dict[str, str] = {}
 
@@ -130,12 +127,11 @@ class _RowFormatter:
         return timezone.localtime(value)
 
     def row(self, ticket) -> dict[str, Any]:
-        reference = quote(ticket.reference)
         updated, created = self.when(ticket.updated_at), self.when(ticket.created_at)
         row = {
             "reference": ticket.reference,
             "subject": ticket.subject,
-            "url": self.ticket_url.format(reference),
+            "url": desk_url(ticket.reference, "ticket"),
             "claim_url": "",
             "status": ticket.status,
             "status_label": _STATUS_LABELS.get(ticket.status, ticket.status),
@@ -161,7 +157,7 @@ class _RowFormatter:
             "created_ago": time_ago(created, self.now),
         }
         if not ticket.assignee_id and ticket.status != Status.CLOSED:
-            row["claim_url"] = self.claim_url.format(reference)
+            row["claim_url"] = desk_url(ticket.reference, "ticket_claim")
         if ticket.assignee_id and ticket.assignee is not None:
             row["assignee"] = agent_display_name(ticket.assignee)
         if ticket.sla_due_at:
