@@ -8,7 +8,7 @@ import base64
 import binascii
 import hashlib
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from django.contrib.auth import get_user_model
 from django.core.exceptions import EmptyResultSet
@@ -517,7 +517,8 @@ def ticket_queue_version(*, agent, filters: QueueFilters) -> QueueVersion:
     Each figure is a bounded scalar subquery, so the cost does not grow with the view: the
     count stops at QUEUE_COUNT_LIMIT + 1 rows, the newest change is one row off the
     `ticket_updated` or `ticket_open_updated` index, and the at-risk and breached counts
-    only see open tickets (the `ticket_sla_state_due` index), in one pass.
+    only see open tickets (the `ticket_sla_state_due` index), in one pass; for a text search
+    they are the counts of the view without its words.
 
     The index probe for the newest change is only taken for a view of more than
     QUEUE_COUNT_LIMIT tickets, where matches are dense along the index. A smaller view (a
@@ -526,7 +527,12 @@ def ticket_queue_version(*, agent, filters: QueueFilters) -> QueueVersion:
     tickets). PostgreSQL runs only the CASE branch it needs.
     """
     qs = _queue_filtered(agent=agent, filters=filters).order_by()
-    sla = qs.filter(sla_state__in=[SlaState.AT_RISK, SlaState.BREACHED]).values("sla_state")
+    # The at-risk and breached counts leave a text search out: they only have to move when
+    # the sweep changes a ticket's SLA state, and the view without its words moves whenever
+    # the view with them would. Counting the matches instead intersected the open alerts
+    # with the trigram bitmap of the word (28 ms for one found in a fifth of all subjects).
+    unsearched = _queue_filtered(agent=agent, filters=replace(filters, q="")).order_by()
+    sla = unsearched.filter(sla_state__in=[SlaState.AT_RISK, SlaState.BREACHED]).values("sla_state")
     counted = qs.order_by("-updated_at", "-id") if filters.q.strip() else qs
     parts = [
         (

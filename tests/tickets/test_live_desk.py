@@ -13,7 +13,7 @@ from agents.models import TicketPresence
 from agents.presence import presence_for_ticket, presence_touch
 from tests.factories import AgentFactory, CustomerWithAccountFactory, TicketFactory
 from tickets import services
-from tickets.models import Status, TicketEvent, TicketMessage
+from tickets.models import SlaState, Status, Ticket, TicketEvent, TicketMessage
 
 HTMX = {"HTTP_HX_REQUEST": "true"}
 # session, user with agent profile, and the one aggregate over the agent's filter.
@@ -95,6 +95,20 @@ def test_the_poll_respects_the_agents_filter(agent_client, agent, other_agent):
     assert agent_client.get(url, **HTMX).status_code == 204
     # ...one entering it does.
     services.ticket_assign(ticket=theirs, assignee=agent, actor=agent)
+    assert agent_client.get(url, **HTMX).status_code == 200
+
+
+@pytest.mark.django_db
+def test_a_searched_view_notices_a_match_going_at_risk(agent_client):
+    match = TicketFactory(subject="Invoice missing")
+    TicketFactory(subject="Printer on fire")
+    url = poll_url(agent_client.get(reverse("desk:queue"), {"q": "invoice"}))
+    assert "q=invoice" in url
+    assert agent_client.get(url, **HTMX).status_code == 204
+
+    # The sweep writes the SLA summary without touching updated_at.
+    Ticket.objects.filter(pk=match.pk).update(sla_state=SlaState.AT_RISK)
+
     assert agent_client.get(url, **HTMX).status_code == 200
 
 
