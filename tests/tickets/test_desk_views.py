@@ -6,6 +6,7 @@ from datetime import timedelta
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
+from django.utils import timezone
 
 from tests.factories import (
     AgentFactory,
@@ -510,6 +511,19 @@ def test_ticket_page_timeline_says_who_changed_what(agent_client, agent, ticket)
     )
     assert "Picked up" in html
     assert '<span class="change-from">Medium</span> → <span class="change-to">High</span>' in html
+
+
+@pytest.mark.django_db
+def test_ticket_page_timeline_names_other_events_by_their_label(agent_client, ticket):
+    now = timezone.now()
+    TicketEvent.objects.create(ticket=ticket, kind=TicketEvent.Kind.RULE_FIRED, created_at=now)
+    TicketEvent.objects.create(ticket=ticket, kind="retired_kind", created_at=now)
+
+    html = agent_client.get(url("ticket", ticket)).text
+
+    assert "Automation rule fired" in html
+    # A kind no longer in the code is shown as stored rather than breaking the page.
+    assert "retired_kind" in html
 
 
 @pytest.mark.django_db

@@ -58,6 +58,9 @@ AUTHOR_CLASSES = {
     TicketMessage.AuthorKind.SYSTEM: "message-system",
     TicketMessage.AuthorKind.AI: "message-ai",
 }
+# An event kind's label, looked up per timeline entry (the enum's `values` and `choices`
+# build their lists anew on every access).
+EVENT_LABELS = dict(TicketEvent.Kind.choices)
 
 
 # A long ticket opens on its newest messages and activity; the rest loads on demand, this
@@ -243,7 +246,7 @@ def _timeline(ticket: Ticket, events=None) -> list[TimelineEntry]:
     for event in ticket.events.all() if events is None else events:
         data = event.data or {}
         old, new = event.from_value, event.to_value
-        summary = kinds(event.kind).label if event.kind in kinds.values else event.kind
+        summary = EVENT_LABELS.get(event.kind, event.kind)
         detail = data.get("reason", "")
         match event.kind:
             case kinds.CREATED:
