@@ -42,6 +42,10 @@ def test_an_away_agent_is_skipped_and_a_teammate_gets_the_new_ticket(
     desk.get_by_label("Password").fill("demo")
     desk.get_by_role("button", name="Log in").click()
     expect(desk).to_have_url(re.compile(r"/desk/"))
+    # The URL changes when the navigation commits; htmx binds the select's change trigger
+    # once the deferred scripts have run. A change before that is a plain select change
+    # that posts nothing.
+    desk.wait_for_load_state("load")
     status = desk.get_by_label("Availability")
     expect(status).to_have_value("available")
     status.select_option("away")
