@@ -14,6 +14,7 @@ from agents.presence import presence_for_ticket, presence_touch
 from tests.factories import AgentFactory, CustomerWithAccountFactory, TicketFactory
 from tickets import services
 from tickets.models import SlaState, Status, Ticket, TicketEvent, TicketMessage
+from tickets.selectors import QueueFilters, ticket_queue_version
 
 HTMX = {"HTTP_HX_REQUEST": "true"}
 # session, user with agent profile, and the one aggregate over the agent's filter.
@@ -96,6 +97,22 @@ def test_the_poll_respects_the_agents_filter(agent_client, agent, other_agent):
     # ...one entering it does.
     services.ticket_assign(ticket=theirs, assignee=agent, actor=agent)
     assert agent_client.get(url, **HTMX).status_code == 200
+
+
+@pytest.mark.django_db
+def test_each_agent_polls_their_own_view(agent, other_agent):
+    """The compiled statement is kept per agent: "mine" is another filter for each of them."""
+    mine = TicketFactory()
+    services.ticket_assign(ticket=mine, assignee=agent, actor=agent)
+    filters = QueueFilters(assignee="me")
+
+    assert ticket_queue_version(agent=agent, filters=filters).count == 1
+    assert ticket_queue_version(agent=other_agent, filters=filters).count == 0
+
+    theirs = TicketFactory()
+    services.ticket_assign(ticket=theirs, assignee=other_agent, actor=other_agent)
+    assert ticket_queue_version(agent=other_agent, filters=filters).count == 1
+    assert ticket_queue_version(agent=agent, filters=filters).count == 1
 
 
 @pytest.mark.django_db
