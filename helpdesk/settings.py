@@ -206,6 +206,11 @@ AI_MODEL = os.environ.get("AI_MODEL", "gpt-4o-mini")
 # Short on purpose: model calls run in background jobs, and a slow model must not hold them.
 AI_TIMEOUT_SECONDS = float(os.environ.get("AI_TIMEOUT_SECONDS", "10"))
 AI_MAX_RETRIES = int(os.environ.get("AI_MAX_RETRIES", "1"))
+# The provider's circuit breaker (knowledge.ai.breaker): this many provider faults in a row
+# pause every model call for AI_PAUSE_SECONDS, doubled at each trip in a row up to the maximum.
+AI_PAUSE_AFTER_FAULTS = int(os.environ.get("AI_PAUSE_AFTER_FAULTS", "3"))
+AI_PAUSE_SECONDS = float(os.environ.get("AI_PAUSE_SECONDS", "30"))
+AI_PAUSE_MAX_SECONDS = float(os.environ.get("AI_PAUSE_MAX_SECONDS", "600"))
 # Calls are refused once this calendar month's logged spend reaches the budget.
 AI_MONTHLY_BUDGET_USD = os.environ.get("AI_MONTHLY_BUDGET_USD", "50")
 # The model's classification of a new ticket is applied only at this confidence or more;

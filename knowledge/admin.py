@@ -6,7 +6,8 @@ published or unpublished through its verbs; the preview shows the rendered body.
 Canned responses: write them, see them filled in with sample values.
 
 The AI log (`AIInteraction`) and the budget alerts are read-only: they are written by
-`knowledge.ai.service`. Model prices are edited here; a model without a price costs 0.
+`knowledge.ai.service`. Model prices are edited here; a model without a price costs 0. The
+provider's circuit breaker is shown read-only, with an action to resume paused calls at once.
 
 Saving runs the model's validation, so unknown placeholders and lone braces are refused
 with the list of allowed placeholders. The usage count is read-only: it is counted by
@@ -15,15 +16,18 @@ with the list of allowed placeholders. The usage count is read-only: it is count
 
 from django.contrib import admin
 from django.core.exceptions import ValidationError
+from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 
 from helpdesk.markdown import render_markdown
+from knowledge.ai import breaker
 from knowledge.ai.service import month_spend, monthly_budget
 from knowledge.models import (
     AIBudgetAlert,
     AIInteraction,
     AIModelPrice,
+    AIProviderState,
     AIUsageDay,
     Article,
     AutoAnswer,
@@ -173,9 +177,28 @@ class AIInteractionAdmin(ReadOnlyAdmin):
         extra_context = {
             **(extra_context or {}),
             "subtitle": f"Spent this month: ${month_spend():.2f} "
-            f"of the ${monthly_budget():.2f} budget",
+            f"of the ${monthly_budget():.2f} budget{_pause_notice()}",
         }
         return super().changelist_view(request, extra_context=extra_context)
+
+
+def _pause_notice() -> str:
+    """The breaker's pause, when calls are paused now, for the AI log's subtitle."""
+    until = AIProviderState.objects.values_list("paused_until", flat=True).first()
+    if until is None or until <= timezone.now():
+        return ""
+    return ". " + breaker.paused_message(until)
+
+
+@admin.register(AIProviderState)
+class AIProviderStateAdmin(ReadOnlyAdmin):
+    list_display = ["__str__", "paused_until", "consecutive_faults", "trips", "last_fault"]
+    actions = ["resume_calls"]
+
+    @admin.action(description="Resume AI calls now")
+    def resume_calls(self, request, queryset) -> None:
+        breaker.resume()
+        self.message_user(request, "AI calls resume with the next call.")
 
 
 @admin.register(AIModelPrice)

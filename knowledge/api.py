@@ -6,6 +6,8 @@ as an `AIInteraction` and counts against the monthly budget; when the AI is off,
 or failing, the answer is a 503 in the one error format.
 """
 
+import math
+
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
 from django.http import Http404
@@ -20,6 +22,7 @@ from helpdesk.api.pagination import paginated
 from helpdesk.api.permissions import IsAgent, ReadAnyoneWriteStaff
 from helpdesk.api.throttles import DEFAULT_THROTTLES, AiThrottle
 from knowledge import selectors, services
+from knowledge.ai import breaker
 from knowledge.ai.client import ai_enabled
 from knowledge.ai.service import ai_call_json
 from knowledge.models import AIInteraction, Article
@@ -42,6 +45,16 @@ class AiUnavailable(exceptions.APIException):
     status_code = status.HTTP_503_SERVICE_UNAVAILABLE
     default_code = "ai_unavailable"
     default_detail = "The AI assistant is not available."
+
+
+class AiPaused(AiUnavailable):
+    """The provider's circuit breaker has calls paused (`knowledge.ai.breaker`)."""
+
+    default_code = "ai_paused"
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(detail)
+        self.wait = max(1, math.ceil(breaker.seconds_paused()))
 
 
 def _is_staff(user) -> bool:
@@ -208,6 +221,8 @@ class AiQuery(APIView):
         outcome = result.interaction.outcome
         if outcome == AIInteraction.Outcome.SKIPPED_BUDGET:
             raise AiUnavailable("This month's AI budget is spent.", code="ai_budget_exhausted")
+        if outcome == AIInteraction.Outcome.SKIPPED_PAUSED:
+            raise AiPaused(result.interaction.error)
         answer = (result.data or {}).get("answer")
         if not isinstance(answer, str) or not answer.strip():
             raise AiUnavailable("The AI assistant did not answer. Try again later.")

@@ -26,6 +26,7 @@ from array import array
 from django.conf import settings
 from django.db import transaction
 
+from knowledge.ai import breaker
 from knowledge.ai.client import ai_enabled, get_client
 from knowledge.ai.service import (
     MAX_ERROR_LENGTH,
@@ -103,6 +104,12 @@ def embed_texts(
         )
         check_budget_alerts()
         return None, interaction
+    permit = breaker.gate()
+    if not permit.open:
+        interaction = AIInteraction.objects.create(
+            **log, outcome=Outcome.SKIPPED_PAUSED, error=breaker.paused_message(permit.paused_until)
+        )
+        return None, interaction
 
     client = get_client()
     options = {}
@@ -116,6 +123,7 @@ def embed_texts(
     input_tokens = 0
     vectors = None
     error = ""
+    fault = None
     try:
         result = client.embeddings.create(model=model, input=texts)
         usage = getattr(result, "usage", None)
@@ -129,6 +137,8 @@ def embed_texts(
         vectors = None
         error = f"{type(exc).__name__}: {exc}"[:MAX_ERROR_LENGTH]
         logger.warning("Embedding request failed: %s", error)
+        fault = exc
+    breaker.record(fault, permit)
     interaction = AIInteraction.objects.create(
         **log,
         response=f"{len(vectors)} vectors of {len(vectors[0])}" if vectors else "",

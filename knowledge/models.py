@@ -192,6 +192,7 @@ class AIInteraction(models.Model):
         FAILED = "failed", "Failed"
         USED = "used", "Used"
         SKIPPED_BUDGET = "skipped_budget", "Skipped (budget)"
+        SKIPPED_PAUSED = "skipped_paused", "Skipped (provider paused)"
 
     purpose = models.CharField(max_length=20, choices=Purpose.choices)
     model = models.CharField(max_length=100)
@@ -222,6 +223,25 @@ class AIInteraction(models.Model):
 
     def __str__(self) -> str:
         return f"{self.purpose} {self.model} ({self.outcome})"
+
+
+class AIProviderState(models.Model):
+    """The AI provider's circuit breaker, one row shared by every process: provider faults in
+    a row, how often the breaker has tripped since the provider last answered, and until when
+    model calls are paused. Written by `knowledge.ai.breaker` only."""
+
+    consecutive_faults = models.PositiveIntegerField(default=0)
+    trips = models.PositiveIntegerField(default=0)
+    paused_until = models.DateTimeField(null=True, blank=True)
+    last_fault = models.TextField(blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = "AI provider state"
+        verbose_name_plural = "AI provider state"
+
+    def __str__(self) -> str:
+        return "AI provider"
 
 
 class AIModelPrice(models.Model):

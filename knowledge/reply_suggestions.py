@@ -37,6 +37,8 @@ QUEUE_SLACK_SECONDS = 30
 FAILED_MESSAGES = {
     Outcome.SKIPPED_BUDGET: "This month's AI budget is used up, so the model was not asked. "
     "The knowledge base and similar tickets had no suggestion either.",
+    Outcome.SKIPPED_PAUSED: "The AI provider has not been answering, so the model was not "
+    "asked for now. Try again in a few minutes, or write the reply yourself.",
     Outcome.FAILED: "The AI model did not answer. Try again in a moment, or write the reply "
     "yourself.",
 }

@@ -1,8 +1,9 @@
 """One model call, logged and budgeted: `ai_complete_json`.
 
 Every call writes exactly one `AIInteraction`: outcome `sent` with the answer, tokens, latency
-and cost; `failed` with the error; or `skipped_budget` when the month's spend has reached
-`AI_MONTHLY_BUDGET_USD` (no request is made then). Nothing here raises to the caller: any
+and cost; `failed` with the error; `skipped_budget` when the month's spend has reached
+`AI_MONTHLY_BUDGET_USD`, or `skipped_paused` while the provider's circuit breaker has calls
+paused (`knowledge.ai.breaker`); no request is made then. Nothing here raises to the caller: any
 fault (timeout, connection error, an HTTP error including 429, a refusal, an answer that is
 not a JSON object) is logged and the caller gets None, so a feature built on the model always
 has its non-AI path to fall back on.
@@ -26,6 +27,7 @@ from django.db.models import Q, Sum
 from django.urls import reverse
 from django.utils import timezone
 
+from knowledge.ai import breaker
 from knowledge.ai.client import get_client
 from knowledge.models import AIBudgetAlert, AIInteraction, AIModelPrice
 
@@ -116,10 +118,17 @@ def ai_call_json(
         )
         check_budget_alerts()
         return AIResult(None, interaction)
+    permit = breaker.gate()
+    if not permit.open:
+        interaction = AIInteraction.objects.create(
+            **log, outcome=Outcome.SKIPPED_PAUSED, error=breaker.paused_message(permit.paused_until)
+        )
+        return AIResult(None, interaction)
 
     started = time.monotonic()
     content = ""
     input_tokens = output_tokens = 0
+    fault = None
     try:
         completion = get_client().chat.completions.create(
             model=model,
@@ -135,9 +144,11 @@ def ai_call_json(
         error = ""
     except Exception as exc:  # noqa: BLE001 - the model is optional; every fault is logged
         data = None
+        fault = exc
         error = f"{type(exc).__name__}: {exc}"[:MAX_ERROR_LENGTH]
         logger.warning("AI call for %s failed: %s", purpose, error)
     latency_ms = round((time.monotonic() - started) * 1000)
+    breaker.record(fault, permit)
 
     confidence = data.get("confidence") if data else None
     interaction = AIInteraction.objects.create(

@@ -156,6 +156,23 @@ def test_ai_failure_is_503(agent_client, ticket_a, ai_settings, stub):
     assert AIInteraction.objects.filter(outcome="failed").count() == 1
 
 
+def test_ai_paused_is_503_with_retry_after(agent_client, ticket_a, ai_settings, stub):
+    stub.mode = "429"
+    stub.retry_after = "90"
+    first = agent_client.post(
+        "/api/v1/ai/query", {"ticket": ticket_a.reference, "question": "?"}, format="json"
+    )
+    paused = agent_client.post(
+        "/api/v1/ai/query", {"ticket": ticket_a.reference, "question": "?"}, format="json"
+    )
+
+    assert_error(first, 503, "ai_unavailable")
+    assert "paused until" in assert_error(paused, 503, "ai_paused")["message"]
+    assert 85 <= int(paused["Retry-After"]) <= 90
+    assert len(stub.requests) == 1
+    assert AIInteraction.objects.filter(outcome="skipped_paused").count() == 1
+
+
 def test_customers_cannot_use_the_ai_proxy(alice, ticket_a, ai_settings, stub):
     response = alice.post(
         "/api/v1/ai/query", {"ticket": ticket_a.reference, "question": "?"}, format="json"

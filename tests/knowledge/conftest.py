@@ -74,8 +74,9 @@ class StubHandler(BaseHTTPRequestHandler):
         mode = stub.mode
         if mode == "sleep":
             time.sleep(stub.sleep_seconds)
-        if mode in ("500", "429"):
-            self.reply(int(mode), {"error": {"message": f"stub {mode}", "type": "stub"}})
+        if mode in ("500", "429", "401"):
+            headers = {"Retry-After": stub.retry_after} if stub.retry_after else {}
+            self.reply(int(mode), {"error": {"message": f"stub {mode}", "type": "stub"}}, headers)
             return
         content = {
             "malformed": '{"category": "billing", ',
@@ -124,10 +125,12 @@ class StubHandler(BaseHTTPRequestHandler):
             },
         )
 
-    def reply(self, status: int, payload: dict) -> None:
+    def reply(self, status: int, payload: dict, headers: dict | None = None) -> None:
         body = json.dumps(payload).encode()
         try:
             self.send_response(status)
+            for name, value in (headers or {}).items():
+                self.send_header(name, value)
             self.send_header("Content-Type", "application/json")
             self.send_header("Content-Length", str(len(body)))
             self.end_headers()
@@ -145,6 +148,7 @@ class Stub:
         self.answer: dict = CLASSIFICATION
         self.usage = (100, 20)
         self.sleep_seconds = 1.0
+        self.retry_after = ""  # a Retry-After header on 429 and 500 answers when set
         self.requests: list[dict] = []
         self.embedding_mode = "json"
         self.embedding_requests: list[dict] = []

@@ -223,7 +223,7 @@ def test_query_count_of_a_blended_search(
     embedding_settings, stub, refund, password, django_assert_max_num_queries
 ):
     article_embeddings_sync()
-    # vectors, the budget check, the logged call, the alert check's spend, the full text
-    # (two on SQLite), the articles found by vector alone.
-    with django_assert_max_num_queries(8 if connection.vendor == "sqlite" else 7):
+    # vectors, the budget check, the provider's breaker, the logged call, the alert check's
+    # spend, the full text (two on SQLite), the articles found by vector alone.
+    with django_assert_max_num_queries(9 if connection.vendor == "sqlite" else 8):
         article_search(query="reimbursement refund")

@@ -354,6 +354,22 @@ def test_a_spent_budget_says_so_without_asking_the_model(
 
 
 @pytest.mark.django_db
+def test_a_paused_provider_says_so_without_asking_the_model(
+    agent_client, ticket, ai_settings, stub, django_capture_on_commit_callbacks
+):
+    from knowledge.models import AIProviderState
+
+    AIProviderState.objects.create(paused_until=timezone.now() + timedelta(minutes=1))
+    click_suggest(agent_client, ticket, django_capture_on_commit_callbacks)
+
+    row = ReplySuggestion.objects.get()
+    assert row.status == ReplySuggestion.Status.FAILED
+    assert row.interaction.outcome == AIInteraction.Outcome.SKIPPED_PAUSED
+    assert stub.requests == []
+    assert "AI provider has not been answering" in poll(agent_client, ticket, row).text
+
+
+@pytest.mark.django_db
 def test_a_draft_pending_too_long_is_reported_as_failed(agent_client, ticket, agent, ai_settings):
     row = ReplySuggestion.objects.create(ticket=ticket, requested_by=agent)
     ReplySuggestion.objects.filter(pk=row.pk).update(
