@@ -174,9 +174,11 @@ class QueuePage:
     """One page of the queue. Cursors are opaque strings for `after=` / `before=`; an empty
     `previous_cursor` with `has_previous` means the previous page is the first one."""
 
-    object_list: list[Ticket]
+    object_list: list  # named tuples of QUEUE_ROW_FIELDS
     has_next: bool
     has_previous: bool
+    tag_names: dict[int, list[str]] = field(default_factory=dict)  # by ticket id
+    assignee_names: dict[int, str] = field(default_factory=dict)  # by user id
     next_cursor: str = ""
     previous_cursor: str = ""
     start_index: int = 0  # 1-based position of the first row, for "26–50 of 1,204"
@@ -259,10 +261,11 @@ def _keyset_beyond(keys, values, backwards: bool) -> Q:
     return beyond_all
 
 
-# What a queue row shows (tickets.views.desk.queue._RowFormatter) and the sort keys: the page
-# query reads nothing else. A field missing here would cost a query per row when read, which
-# the pinned query count of the page catches.
+# What a queue row shows (tickets.views.desk.queue_rows) and the sort keys: the page query
+# reads nothing else, as plain tuples with these names as attributes (`category__name` is None
+# without a category; the sort "priority" adds `priority_rank`).
 QUEUE_ROW_FIELDS = (
+    "id",
     "reference",
     "subject",
     "status",
@@ -284,22 +287,24 @@ def ticket_queue_page(
     *, agent, filters: QueueFilters, size: int, after: str = "", before: str = ""
 ) -> QueuePage:
     """One page of the desk queue by keyset: the `size` tickets after the `after` cursor (or
-    before the `before` one), with the fields a queue row shows (`QUEUE_ROW_FIELDS`). One
-    query for the tickets and their joins, one for their tags' names (`tag_names` on each
-    ticket) and one for the assignees with their profiles (none when nobody on the page is
-    assigned), whatever the page size or depth. Lean on purpose: Django's prefetch machinery
-    and whole rows cost more than the queries themselves on a page shown this often."""
+    before the `before` one), as named tuples of `QUEUE_ROW_FIELDS`, with the page's
+    `tag_names` (sorted, by ticket id) and `assignee_names` (by user id). One query for the
+    tickets and their joins, one for the tags and one for the assignees' names (none when
+    nobody on the page is assigned), whatever the page size or depth. Lean on purpose: model
+    instances, and Django's prefetch machinery, cost more than the queries themselves on a
+    page shown this often."""
     sort = filters.sort if filters.sort in QUEUE_KEYS else DEFAULT_QUEUE_SORT
     keys = QUEUE_KEYS[sort]
     cursor = _decode_cursor(before or after, sort, keys)
     backwards = bool(before) and cursor is not None
-    qs = _queue_filtered(agent=agent, filters=filters).only(*QUEUE_ROW_FIELDS)
+    qs = _queue_filtered(agent=agent, filters=filters)
     if cursor is not None:
         qs = qs.filter(_keyset_beyond(keys, cursor["values"], backwards))
-    rows = list(qs.order_by(*_keyset_order(keys, backwards))[: size + 1])
+    fields = [*QUEUE_ROW_FIELDS, *(["priority_rank"] if sort == "priority" else [])]
+    qs = qs.order_by(*_keyset_order(keys, backwards)).values_list(*fields, named=True)
+    rows = list(qs[: size + 1])
     more = len(rows) > size
     rows = rows[:size]
-    _attach_tags_and_assignees(rows)
     if backwards:
         rows.reverse()
         start = max(cursor["position"] - len(rows), 0)
@@ -308,6 +313,8 @@ def ticket_queue_page(
         start = cursor["position"] if cursor else 0
         has_previous, has_next = cursor is not None and start > 0, more
     page = QueuePage(rows, has_next=has_next, has_previous=has_previous, start_index=start + 1)
+    page.tag_names = _tag_names([row.id for row in rows])
+    page.assignee_names = _assignee_names({row.assignee_id for row in rows if row.assignee_id})
     if rows and has_next:
         page.next_cursor = _encode_cursor(sort, rows[-1], keys, start + len(rows))
     if rows and has_previous and start > size:
@@ -315,9 +322,9 @@ def ticket_queue_page(
     return page
 
 
-def _attach_tags_and_assignees(tickets: list[Ticket]) -> None:
-    """`tag_names` (sorted) on each ticket, and each assignee with its agent profile."""
-    names: dict[int, list[str]] = {ticket.pk: [] for ticket in tickets}
+def _tag_names(ticket_ids: list[int]) -> dict[int, list[str]]:
+    """Each ticket's tag names, sorted (an empty list for a ticket without tags)."""
+    names: dict[int, list[str]] = {ticket_id: [] for ticket_id in ticket_ids}
     if names:
         pairs = (
             Ticket.tags.through.objects.filter(ticket_id__in=names)
@@ -326,16 +333,27 @@ def _attach_tags_and_assignees(tickets: list[Ticket]) -> None:
         )
         for ticket_id, name in pairs:
             names[ticket_id].append(name)
-    assignee_ids = {ticket.assignee_id for ticket in tickets if ticket.assignee_id}
-    assignees = (
-        get_user_model().objects.select_related("agent_profile").in_bulk(assignee_ids)
-        if assignee_ids
-        else {}
+    return names
+
+
+def _assignee_names(user_ids: set[int]) -> dict[int, str]:
+    """What `agent_display_name` gives for each user, read as plain values."""
+    if not user_ids:
+        return {}
+    user_model = get_user_model()
+    rows = user_model.objects.filter(pk__in=user_ids).values_list(
+        "pk",
+        "agent_profile__id",
+        "agent_profile__display_name",
+        "first_name",
+        "last_name",
+        user_model.USERNAME_FIELD,
     )
-    for ticket in tickets:
-        ticket.tag_names = names[ticket.pk]
-        if ticket.assignee_id:
-            ticket.assignee = assignees.get(ticket.assignee_id)
+    names = {}
+    for pk, profile_id, display_name, first_name, last_name, username in rows:
+        full_name = f"{first_name} {last_name}".strip()
+        names[pk] = display_name if profile_id is not None else (full_name or username)
+    return names
 
 
 def ticket_for_agent(*, agent, reference: str) -> Ticket:
