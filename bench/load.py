@@ -218,12 +218,13 @@ def run_load(*, seconds: float = 20, clients: int = 8, workers: int | None = Non
         log(f"Driving {clients} clients for {seconds:g}s.")
         stop_at = time.monotonic() + seconds
         threads = [Client(port, i, stop_at, Budget(MAX_REQUESTS)) for i in range(clients)]
-        started = time.monotonic()
+        started, cpu_started = time.monotonic(), busy_cpu_seconds()
         for thread in threads:
             thread.start()
         for thread in threads:
             thread.join(seconds + 60)
         elapsed = time.monotonic() - started
+        request_cpu = _cpu_since(cpu_started)
     finally:
         process.send_signal(signal.SIGTERM)
         try:
@@ -262,6 +263,10 @@ def run_load(*, seconds: float = 20, clients: int = 8, workers: int | None = Non
         "tasks_per_second": round(len(acknowledged) / drain["seconds"], 1)
         if drain["drained"] and drain["seconds"]
         else 0.0,
+        # Busy CPU of the whole machine (every process: clients, gunicorn, the cluster,
+        # PostgreSQL) per ticket, in each half: steadier than the rates on a shared machine.
+        "request_cpu_ms_per_ticket": _per_ticket_ms(request_cpu, len(measured)),
+        "task_cpu_ms_per_ticket": _per_ticket_ms(drain["cpu_seconds"], len(acknowledged)),
     }
     # Both halves on the same two cores: a ticket costs its request and its follow-up task.
     result["pipeline_per_second"] = (
@@ -299,14 +304,15 @@ def _drain_tasks(env: dict, first_task: int, *, workers: int, log=print, timeout
     try:
         deadline = time.monotonic() + timeout
         # The clock starts when the first task is taken, not while the cluster imports.
-        started = None
+        started = cpu_started = None
         left = waiting
         while left and time.monotonic() < deadline and process.poll() is None:
             time.sleep(0.1)
             left = queued()
             if started is None and left < waiting:
-                started = time.monotonic()
+                started, cpu_started = time.monotonic(), busy_cpu_seconds()
         elapsed = time.monotonic() - started if started else 0.0
+        cpu = _cpu_since(cpu_started)
     finally:
         # The cluster's own children (pusher, workers, monitor) are in its process group.
         for sig, wait in ((signal.SIGTERM, 20), (signal.SIGKILL, 5)):
@@ -318,7 +324,28 @@ def _drain_tasks(env: dict, first_task: int, *, workers: int, log=print, timeout
             except subprocess.TimeoutExpired:
                 continue
     log(f"Drained in {elapsed:.1f}s; {left} tasks left.")
-    return {"drained": left == 0, "seconds": round(elapsed, 1), "left": left}
+    return {"drained": left == 0, "seconds": round(elapsed, 1), "left": left, "cpu_seconds": cpu}
+
+
+def busy_cpu_seconds() -> float | None:
+    """CPU seconds the machine has spent busy since boot, all cores (Linux /proc/stat: user,
+    nice, system, irq and softirq), or None where that is not readable."""
+    try:
+        with open("/proc/stat") as stat:
+            fields = stat.readline().split()
+        user, nice, system, _idle, _iowait, irq, softirq = (int(v) for v in fields[1:8])
+    except (OSError, ValueError, IndexError):
+        return None
+    return (user + nice + system + irq + softirq) / os.sysconf("SC_CLK_TCK")
+
+
+def _cpu_since(started: float | None) -> float | None:
+    now = busy_cpu_seconds()
+    return None if started is None or now is None else now - started
+
+
+def _per_ticket_ms(cpu_seconds: float | None, tickets: int) -> float | None:
+    return round(cpu_seconds * 1000 / tickets, 1) if cpu_seconds is not None and tickets else None
 
 
 def _clean_up(first_task: int, run_started) -> None:

@@ -117,9 +117,24 @@ def doc_section(results: dict) -> str:
         "warm-up requests.",
         "",
         table(results),
+        *_cpu_line(results.get("load") or {}),
         DOC_END,
     ]
     return "\n".join(lines)
+
+
+def _cpu_line(load: dict) -> list[str]:
+    """The load test's busy CPU per ticket (all processes), when it was measured."""
+    request, task = load.get("request_cpu_ms_per_ticket"), load.get("task_cpu_ms_per_ticket")
+    if request is None or task is None:
+        return []
+    return [
+        "",
+        f"Portal creation, busy CPU per ticket over all processes: {request:g} ms in the "
+        f"requests, {task:g} ms in the follow-up tasks ({request + task:g} ms; 100 tickets "
+        f"a second on {load.get('task_workers', 2)} cores allows "
+        f"{1000 * load.get('task_workers', 2) / load.get('target_per_second', 100):g} ms).",
+    ]
 
 
 def update_doc(results: dict, path: Path) -> None:

@@ -5,8 +5,9 @@ the desk and by email; team lead and manager in the desk, by email, and by the m
 webhook when `MANAGER_WEBHOOK_URL` is set), renders the content once, and records one
 `Notification` per recipient and channel. Its `dedupe_key` is unique, so calling `notify()`
 again for the same event records nothing new. Email and webhook deliveries are queued on
-commit (`tickets.tasks.deliver_notification`); desk notifications need no delivery and
-count as sent when created.
+commit (`tickets.tasks.deliver_notification`), except inside `deliveries_in_this_task()`
+(a change's follow-up task), where they are sent at its end, in that task; desk
+notifications need no delivery and count as sent when created.
 
 `notification_deliver()` sends one notification at most once: it locks the row, returns
 early when `sent_at` is set, and records each attempt (`attempts`, `last_error`). The
@@ -29,7 +30,9 @@ import logging
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from functools import partial
 from typing import Any
@@ -297,10 +300,56 @@ def notify(
                 continue
             created.append(notification)
             if channel != Channel.DESK:
-                transaction.on_commit(
-                    partial(async_task, "tickets.tasks.deliver_notification", notification.pk)
-                )
+                transaction.on_commit(partial(_queue_delivery, notification.pk))
     return created
+
+
+# The deliveries recorded inside `deliveries_in_this_task()`, by id (None outside it).
+_deliveries_here: ContextVar[list[int] | None] = ContextVar("deliveries_here", default=None)
+
+
+def _queue_delivery(notification_id: int) -> None:
+    pending = _deliveries_here.get()
+    if pending is not None:
+        pending.append(notification_id)
+    else:
+        async_task("tickets.tasks.deliver_notification", notification_id)
+
+
+@contextmanager
+def deliveries_in_this_task() -> Iterator[None]:
+    """For a task that is already in the background (a change's follow-up): the email and
+    webhook deliveries recorded inside are not queued as tasks of their own but sent when the
+    block ends, in order, here. A task per delivery cost more in the queue's own work (a
+    queue row, a worker hand-off, a result row) than the sending itself. A delivery that fails
+    is recorded on its row and left to `retry_unsent_notifications`, as one queued would be;
+    one never sent (the worker killed) is re-queued by that job too.
+
+    Inside a transaction (never so in a worker, but so in a test's) the commits, and with
+    them the deliveries, come after the block: they are queued as anywhere else."""
+    if transaction.get_connection().in_atomic_block:
+        yield
+        return
+    pending: list[int] = []
+    token = _deliveries_here.set(pending)
+    try:
+        yield
+    finally:
+        _deliveries_here.reset(token)
+        for notification_id in pending:
+            try:
+                notification_deliver_by_id(notification_id)
+            except Exception:  # noqa: BLE001 - recorded on the row and logged; retried later
+                logger.info("Notification %s is left to the retry job", notification_id)
+
+
+def notification_deliver_by_id(notification_id: int) -> bool:
+    """Deliver one notification by id unless it is gone or sent. Returns whether it sent now;
+    a failure is recorded on the row and re-raised (see `notification_deliver`)."""
+    notification = Notification.objects.filter(pk=notification_id).first()
+    if notification is None or notification.sent_at is not None:
+        return False
+    return notification_deliver(notification=notification)
 
 
 def _record_once(fields: dict[str, Any]) -> Notification | None:

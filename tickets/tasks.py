@@ -6,7 +6,7 @@ from django.utils import timezone
 from django_q.tasks import async_task
 
 from tickets.models import Notification
-from tickets.notifications import notification_deliver
+from tickets.notifications import deliveries_in_this_task, notification_deliver_by_id
 
 # An unsent notification younger than this is probably still in the queue: leave it be.
 RETRY_AFTER = timedelta(minutes=2)
@@ -20,10 +20,7 @@ DELIVERED_CHANNELS = [Notification.Channel.EMAIL, Notification.Channel.WEBHOOK]
 
 def deliver_notification(notification_id: int) -> bool:
     """Send one email or webhook notification. Returns whether it was sent by this run."""
-    notification = Notification.objects.filter(pk=notification_id).first()
-    if notification is None or notification.sent_at is not None:
-        return False
-    return notification_deliver(notification=notification)
+    return notification_deliver_by_id(notification_id)
 
 
 def retry_unsent_notifications() -> int:
@@ -132,8 +129,10 @@ def run_deferred_hooks(
     changes: dict | None = None,
 ) -> bool:
     """Run a change's deferred after-hooks (queued once on commit by `hooks.schedule_after`)
-    with the context rebuilt from the database. Returns False when the ticket is gone.
-    Idempotent as each deferred hook is (dedupe keys, unique links, re-checking tasks)."""
+    with the context rebuilt from the database; the emails and webhooks they record are sent
+    at the end, in this task (`deliveries_in_this_task`). Returns False when the ticket is
+    gone. Idempotent as each deferred hook is (dedupe keys, unique links, re-checking tasks)
+    and each delivery is (sent once under a row lock)."""
     from django.contrib.auth import get_user_model
 
     from tickets import hooks
@@ -151,5 +150,6 @@ def run_deferred_hooks(
         events=[by_id[pk] for pk in event_ids if pk in by_id],
         message=TicketMessage.objects.filter(pk=message_id).first() if message_id else None,
     )
-    hooks.run_deferred(paths, ctx)
+    with deliveries_in_this_task():
+        hooks.run_deferred(paths, ctx)
     return True

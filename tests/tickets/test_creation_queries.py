@@ -7,6 +7,7 @@ A new query in the request fails `test_portal_creation_query_count`: move the wo
 deferred after-hook (tickets.hooks) or raise the pin on purpose, with the reason."""
 
 import logging
+import socket
 
 import pytest
 from django.test import Client
@@ -112,11 +113,12 @@ def test_the_queued_task_runs_the_follow_ups(client: Client, queued, customer, m
     assert (Notification.objects.count(), TicketLink.objects.count()) == counts
 
 
-def test_the_follow_up_task_routes_and_answers_in_place_and_queues_only_the_email(
-    client: Client, queued, django_capture_on_commit_callbacks
+@pytest.mark.django_db(transaction=True)
+def test_the_follow_up_task_routes_answers_and_sends_the_email_in_place(
+    client: Client, queued, mailoutbox
 ):
-    """Routing and the auto-answer run inside the follow-up task (it is already in the
-    background): the only task it queues is the confirmation email's delivery."""
+    """Routing, the auto-answer and the confirmation email all happen inside the follow-up
+    task (it is already in the background): it queues no task of its own."""
     category = CategoryFactory()
     team = TeamFactory(assignment_strategy=AssignmentStrategy.LEAST_BUSY)
     team.categories.add(category)
@@ -126,15 +128,44 @@ def test_the_follow_up_task_routes_and_answers_in_place_and_queues_only_the_emai
     ticket = Ticket.objects.get()
     assert ticket.assignee is None
 
-    with django_capture_on_commit_callbacks(execute=True):
-        run_queued(only=1)
+    run_queued(only=1)  # committing as it goes, as in a worker
 
     ticket.refresh_from_db()
     assert (ticket.team, ticket.assignee) == (team, agent)
+    assert not OrmQ.objects.exists()
+    notification = Notification.objects.get(ticket=ticket, kind="ticket_created")
+    assert notification.sent_at is not None and notification.attempts == 1
+    assert [message.to for message in mailoutbox] == [[ticket.customer.email]]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_delivery_failing_in_the_follow_up_is_recorded_and_left_to_the_retry_job(
+    client: Client, queued, settings
+):
+    from django.utils import timezone
+
+    from tickets.tasks import RETRY_AFTER, retry_unsent_notifications
+
+    with socket.socket() as probe:  # a port nothing listens on: the mail server is down
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    smtp = "django.core.mail.backends.smtp.EmailBackend"
+    options = {"host": "127.0.0.1", "port": port, "timeout": 2}
+    settings.MAILERS = {"default": {"BACKEND": smtp, "OPTIONS": options}}
+    client.post(HOME, form_data())
+    ticket = Ticket.objects.get()
+
+    run_queued(only=1)  # the follow-up itself does not fail
+
+    notification = Notification.objects.get(ticket=ticket, kind="ticket_created")
+    assert (notification.sent_at, notification.attempts) == (None, 1)
+    assert notification.last_error
+    assert not OrmQ.objects.exists()
+    Notification.objects.filter(pk=notification.pk).update(
+        created_at=timezone.now() - RETRY_AFTER * 2
+    )
+    assert retry_unsent_notifications() == 1
     assert [row.func() for row in OrmQ.objects.all()] == ["tickets.tasks.deliver_notification"]
-    delivery = OrmQ.objects.get().task
-    notification = Notification.objects.get(pk=delivery["args"][0])
-    assert (notification.ticket, notification.kind) == (ticket, "ticket_created")
 
 
 def test_a_failing_deferred_hook_is_logged_and_the_others_still_run(customer, caplog):
