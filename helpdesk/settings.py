@@ -126,6 +126,13 @@ elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # instead of DECLARE/FETCH/CLOSE on a server-side cursor; also what a transaction-pooling
     # connection pooler (PgBouncer) requires.
     DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = True
+    # Opt-in (docs/operations.md): parameters bound by the server and statements run twice on
+    # a connection prepared, so PostgreSQL stops re-parsing and re-planning the same queries.
+    # Needs persistent connections, and no transaction-pooling PgBouncer in between.
+    if env_bool("DB_PREPARED_STATEMENTS", False):
+        DATABASES["default"].setdefault("OPTIONS", {}).update(
+            {"server_side_binding": True, "prepare_threshold": 2}
+        )
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

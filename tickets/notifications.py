@@ -346,10 +346,7 @@ def deliveries_in_this_task() -> Iterator[None]:
 def notification_deliver_by_id(notification_id: int) -> bool:
     """Deliver one notification by id unless it is gone or sent. Returns whether it sent now;
     a failure is recorded on the row and re-raised (see `notification_deliver`)."""
-    notification = Notification.objects.filter(pk=notification_id).first()
-    if notification is None or notification.sent_at is not None:
-        return False
-    return notification_deliver(notification=notification)
+    return _deliver(notification_id)
 
 
 def _record_once(fields: dict[str, Any]) -> Notification | None:
@@ -511,10 +508,21 @@ def notification_deliver(*, notification: Notification) -> bool:
     A failure is recorded on the row (attempts, last_error) and re-raised, after the record
     is committed, for the task queue.
     """
+    return _deliver(notification.pk)
+
+
+def _deliver(notification_id: int) -> bool:
     failure = None
     with transaction.atomic():
-        notification = Notification.objects.select_for_update().get(pk=notification.pk)
-        if notification.sent_at is not None:
+        # The ticket and its customer (for the email's threading headers) in the same read;
+        # only the notification's row is locked.
+        notification = (
+            Notification.objects.select_for_update(of=("self",))
+            .select_related("ticket__customer")
+            .filter(pk=notification_id)
+            .first()
+        )
+        if notification is None or notification.sent_at is not None:
             return False
         notification.attempts += 1
         if notification.channel == Channel.EMAIL and not notification.email_message_id:

@@ -224,3 +224,17 @@ def test_plain_http_is_redirected_except_the_health_check_and_proxied_https(clie
     assert redirected["Location"] == "https://testserver/portal/"
     assert proxied.status_code == 200
     assert health.status_code == 200
+
+
+@pytest.mark.parametrize(("flag", "prepared"), [("true", True), ("false", False)])
+def test_prepared_statements_are_opt_in_on_postgresql(flag, prepared):
+    env = {
+        **PRODUCTION_ENV,
+        "DATABASE_URL": "postgres://helpdesk@127.0.0.1:5432/helpdesk",
+        "DB_CONN_MAX_AGE": "60",
+        "DB_PREPARED_STATEMENTS": flag,
+    }
+    options = production_value("DATABASES", env=env)["DATABASES"]["default"]["OPTIONS"]
+
+    assert options.get("server_side_binding", False) is prepared
+    assert ("prepare_threshold" in options) is prepared
