@@ -4,6 +4,7 @@ part of docs/benchmarks.md (between its two marker comments)."""
 import json
 import os
 import platform
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -12,7 +13,8 @@ DOC_END = "<!-- bench:end -->"
 
 
 def machine() -> dict:
-    """What the figures came from: cores, memory, CPU model, PostgreSQL and load."""
+    """What the figures came from: cores, memory, CPU model, PostgreSQL, load, and how fast
+    the CPU ran at the start (the speed of a shared virtual machine drifts)."""
     import django
     from django.db import connection
 
@@ -24,6 +26,7 @@ def machine() -> dict:
         "django": django.get_version(),
         "postgresql": None,
         "load_average": None,
+        "python_loop_seconds": python_loop_seconds(),
     }
     try:
         meminfo = Path("/proc/meminfo").read_text()
@@ -42,6 +45,18 @@ def machine() -> dict:
             cursor.execute("SHOW server_version")
             info["postgresql"] = cursor.fetchone()[0]
     return info
+
+
+def python_loop_seconds() -> float:
+    """Seconds for a ten-million-step Python loop, best of three: the same code on the same
+    machine, so a slower figure means a slower CPU, not slower code."""
+    best = float("inf")
+    for _ in range(3):
+        started, total = time.perf_counter(), 0
+        for step in range(10_000_000):
+            total += step
+        best = min(best, time.perf_counter() - started)
+    return round(best, 2)
 
 
 def table(results: dict) -> str:
@@ -107,7 +122,12 @@ def doc_section(results: dict) -> str:
         f"({m['cpu']}), PostgreSQL {m['postgresql']}, Python {m['python']}, "
         f"Django {m['django']}.",
         f"Load average when the run started: {', '.join(map(str, load)) if load else 'unknown'}"
-        " (1, 5, 15 min).",
+        " (1, 5, 15 min)"
+        + (
+            f"; a ten-million-step Python loop took {m['python_loop_seconds']:g} s."
+            if m.get("python_loop_seconds")
+            else "."
+        ),
         "",
         f"Data: {data.get('tickets', 0):,} tickets ({data.get('open', 0):,} open), "
         f"{data.get('messages', 0):,} messages, {data.get('events', 0):,} events, "
