@@ -36,6 +36,13 @@ def paused_for() -> float:
     return (state().paused_until - timezone.now()).total_seconds()
 
 
+def trip_the_breaker(stub) -> None:
+    """Three provider faults in a row (the stub answering 500): calls are paused."""
+    stub.mode = "500"
+    for _ in range(3):
+        ask()
+
+
 def let_the_pause_run_out() -> None:
     AIProviderState.objects.filter(pk=breaker.STATE_PK).update(
         paused_until=timezone.now() - timedelta(seconds=1)
@@ -110,9 +117,7 @@ def test_a_429_with_retry_after_pauses_at_once_for_that_long(
 
 
 def test_the_first_call_after_the_pause_is_the_only_trial(breaker_settings, stub):
-    stub.mode = "500"
-    for _ in range(3):
-        ask()
+    trip_the_breaker(stub)
     let_the_pause_run_out()
 
     trial = breaker.gate()
@@ -124,9 +129,7 @@ def test_the_first_call_after_the_pause_is_the_only_trial(breaker_settings, stub
 
 def test_a_trial_that_fails_pauses_twice_as_long_up_to_the_maximum(breaker_settings, stub):
     breaker_settings.AI_PAUSE_MAX_SECONDS = 100
-    stub.mode = "500"
-    for _ in range(3):
-        ask()
+    trip_the_breaker(stub)
     pauses = [round(paused_for())]
     for _ in range(3):
         let_the_pause_run_out()
@@ -138,9 +141,7 @@ def test_a_trial_that_fails_pauses_twice_as_long_up_to_the_maximum(breaker_setti
 
 
 def test_a_trial_that_succeeds_closes_the_breaker(breaker_settings, stub):
-    stub.mode = "500"
-    for _ in range(3):
-        ask()
+    trip_the_breaker(stub)
     let_the_pause_run_out()
     stub.mode = "json"
 
@@ -152,9 +153,7 @@ def test_a_trial_that_succeeds_closes_the_breaker(breaker_settings, stub):
 
 def test_embeddings_share_the_pause(breaker_settings, stub):
     breaker_settings.AI_EMBEDDING_MODEL = "stub-embedding"
-    stub.mode = "500"
-    for _ in range(3):
-        ask()
+    trip_the_breaker(stub)
 
     vectors, interaction = embed_texts(["refund"])
 
@@ -169,9 +168,7 @@ def test_a_new_ticket_while_paused_asks_nothing_and_still_reaches_the_desk(
     from tickets.models import Status, Ticket
 
     CategoryFactory(slug="billing", name="Billing", prefix="BIL")
-    stub.mode = "500"
-    for _ in range(3):
-        ask()
+    trip_the_breaker(stub)
     requests_before = len(stub.requests)
 
     with django_capture_on_commit_callbacks(execute=True):
@@ -186,9 +183,7 @@ def test_a_new_ticket_while_paused_asks_nothing_and_still_reaches_the_desk(
 
 
 def test_resume_closes_the_breaker_at_once(breaker_settings, stub):
-    stub.mode = "500"
-    for _ in range(3):
-        ask()
+    trip_the_breaker(stub)
     stub.mode = "json"
 
     assert breaker.resume() == 1
@@ -198,9 +193,7 @@ def test_resume_closes_the_breaker_at_once(breaker_settings, stub):
 
 
 def test_the_admin_shows_the_pause_and_resumes_calls(breaker_settings, stub, admin_client):
-    stub.mode = "500"
-    for _ in range(3):
-        ask()
+    trip_the_breaker(stub)
 
     log = admin_client.get("/admin/knowledge/aiinteraction/")
     assert "calls are paused until" in log.text
