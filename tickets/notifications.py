@@ -343,12 +343,6 @@ def deliveries_in_this_task() -> Iterator[None]:
                 logger.info("Notification %s is left to the retry job", notification_id)
 
 
-def notification_deliver_by_id(notification_id: int) -> bool:
-    """Deliver one notification by id unless it is gone or sent. Returns whether it sent now;
-    a failure is recorded on the row and re-raised (see `notification_deliver`)."""
-    return _deliver(notification_id)
-
-
 def _record_once(fields: dict[str, Any]) -> Notification | None:
     try:
         with transaction.atomic():
@@ -508,10 +502,11 @@ def notification_deliver(*, notification: Notification) -> bool:
     A failure is recorded on the row (attempts, last_error) and re-raised, after the record
     is committed, for the task queue.
     """
-    return _deliver(notification.pk)
+    return notification_deliver_by_id(notification.pk)
 
 
-def _deliver(notification_id: int) -> bool:
+def notification_deliver_by_id(notification_id: int) -> bool:
+    """`notification_deliver` by id; also False when the notification is gone."""
     failure = None
     with transaction.atomic():
         # The ticket and its customer (for the email's threading headers) in the same read;
