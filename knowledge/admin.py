@@ -16,7 +16,6 @@ with the list of allowed placeholders. The usage count is read-only: it is count
 
 from django.contrib import admin
 from django.core.exceptions import ValidationError
-from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 
@@ -184,10 +183,8 @@ class AIInteractionAdmin(ReadOnlyAdmin):
 
 def _pause_notice() -> str:
     """The breaker's pause, when calls are paused now, for the AI log's subtitle."""
-    until = AIProviderState.objects.values_list("paused_until", flat=True).first()
-    if until is None or until <= timezone.now():
-        return ""
-    return ". " + breaker.paused_message(until)
+    until = breaker.current_pause()
+    return ". " + breaker.paused_message(until) if until else ""
 
 
 @admin.register(AIProviderState)

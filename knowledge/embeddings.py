@@ -30,10 +30,9 @@ from knowledge.ai import breaker
 from knowledge.ai.client import ai_enabled, get_client
 from knowledge.ai.service import (
     MAX_ERROR_LENGTH,
+    call_permit,
     check_budget_alerts,
     cost_for,
-    month_spend,
-    monthly_budget,
 )
 from knowledge.models import AIInteraction, Article, ArticleEmbedding
 
@@ -98,18 +97,9 @@ def embed_texts(
     model = embedding_model()
     prompt = json.dumps([t[:PROMPT_LOG_CHARS] for t in texts], ensure_ascii=False)
     log = {"purpose": PURPOSE, "model": model, "prompt": prompt}
-    if month_spend() >= monthly_budget():
-        interaction = AIInteraction.objects.create(
-            **log, outcome=Outcome.SKIPPED_BUDGET, error="Monthly AI budget reached."
-        )
-        check_budget_alerts()
-        return None, interaction
-    permit = breaker.gate()
-    if not permit.open:
-        interaction = AIInteraction.objects.create(
-            **log, outcome=Outcome.SKIPPED_PAUSED, error=breaker.paused_message(permit.paused_until)
-        )
-        return None, interaction
+    skipped, permit = call_permit(log)
+    if skipped is not None:
+        return None, skipped
 
     client = get_client()
     options = {}

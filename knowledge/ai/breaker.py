@@ -77,7 +77,7 @@ def record(exc: BaseException | None, permit: Gate) -> None:
     docstring says."""
     if exc is None or not is_provider_fault(exc):
         if not permit.clean:
-            _close()
+            resume()
     else:
         _count_fault(exc, trial=permit.trial)
 
@@ -123,10 +123,16 @@ def pause_length(trips: int) -> timedelta:
     return timedelta(seconds=min(base * 2 ** min(trips - 1, 30), ceiling))
 
 
-def seconds_paused() -> float:
-    """How long calls stay paused from now (0 when they are not)."""
+def current_pause() -> datetime | None:
+    """When the current pause ends; None when calls are not paused now."""
     until = AIProviderState.objects.filter(pk=STATE_PK).values_list("paused_until", flat=True)
     until = until.first()
+    return until if until is not None and until > timezone.now() else None
+
+
+def seconds_paused() -> float:
+    """How long calls stay paused from now (0 when they are not)."""
+    until = current_pause()
     return max(0.0, (until - timezone.now()).total_seconds()) if until else 0.0
 
 
@@ -136,11 +142,8 @@ def paused_message(until: datetime | None) -> str:
 
 
 def resume() -> int:
-    """Close the breaker now (the admin's action). Returns the rows changed."""
-    return _close()
-
-
-def _close() -> int:
+    """Close the breaker (an answer came, or the admin's action): no fault counted, no pause.
+    Returns the rows changed (0 when there was nothing to reset)."""
     dirty = Q(consecutive_faults__gt=0) | Q(trips__gt=0) | Q(paused_until__isnull=False)
     return AIProviderState.objects.filter(dirty, pk=STATE_PK).update(
         consecutive_faults=0, trips=0, paused_until=None, updated_at=timezone.now()

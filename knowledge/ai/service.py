@@ -112,18 +112,9 @@ def ai_call_json(
     prompt = json.dumps(full_messages, ensure_ascii=False, indent=1)
     log = {"purpose": purpose, "model": model, "prompt": prompt, "ticket": ticket}
 
-    if month_spend() >= monthly_budget():
-        interaction = AIInteraction.objects.create(
-            **log, outcome=Outcome.SKIPPED_BUDGET, error="Monthly AI budget reached."
-        )
-        check_budget_alerts()
-        return AIResult(None, interaction)
-    permit = breaker.gate()
-    if not permit.open:
-        interaction = AIInteraction.objects.create(
-            **log, outcome=Outcome.SKIPPED_PAUSED, error=breaker.paused_message(permit.paused_until)
-        )
-        return AIResult(None, interaction)
+    skipped, permit = call_permit(log)
+    if skipped is not None:
+        return AIResult(None, skipped)
 
     started = time.monotonic()
     content = ""
@@ -164,6 +155,25 @@ def ai_call_json(
     )
     check_budget_alerts()
     return AIResult(data, interaction)
+
+
+def call_permit(log: dict[str, Any]) -> tuple[AIInteraction | None, breaker.Gate | None]:
+    """Whether a model call may go ahead: the skipped call, logged from `log` (outcome
+    `skipped_budget` or `skipped_paused`, no request made), or the breaker's permit to
+    report the call's result to (`breaker.record`)."""
+    if month_spend() >= monthly_budget():
+        interaction = AIInteraction.objects.create(
+            **log, outcome=Outcome.SKIPPED_BUDGET, error="Monthly AI budget reached."
+        )
+        check_budget_alerts()
+        return interaction, None
+    permit = breaker.gate()
+    if not permit.open:
+        interaction = AIInteraction.objects.create(
+            **log, outcome=Outcome.SKIPPED_PAUSED, error=breaker.paused_message(permit.paused_until)
+        )
+        return interaction, None
+    return None, permit
 
 
 def ai_complete_json(
