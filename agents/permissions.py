@@ -21,6 +21,17 @@ def agent_display_name(user) -> str:
     if user is None:
         return "System"
     profile = getattr(user, "agent_profile", None)
-    if profile is not None:
-        return profile.display_name
-    return user.get_full_name() or user.get_username()
+    return display_name_of(
+        profile.display_name if profile is not None else None,
+        full_name=user.get_full_name(),
+        username=user.get_username(),
+    )
+
+
+def display_name_of(profile_name: str | None, *, full_name: str, username: str) -> str:
+    """The name a user goes by in the desk, from its parts (for reads of plain values): the
+    agent profile's display name (None without a profile), else the full name, else the
+    username."""
+    if profile_name is not None:
+        return profile_name
+    return full_name or username

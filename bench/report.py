@@ -148,12 +148,12 @@ def _cpu_line(load: dict) -> list[str]:
     request, task = load.get("request_cpu_ms_per_ticket"), load.get("task_cpu_ms_per_ticket")
     if request is None or task is None:
         return []
+    cores, target = load.get("task_workers", 2), load.get("target_per_second", 100)
     return [
         "",
         f"Portal creation, busy CPU per ticket over all processes: {request:g} ms in the "
-        f"requests, {task:g} ms in the follow-up tasks ({request + task:g} ms; 100 tickets "
-        f"a second on {load.get('task_workers', 2)} cores allows "
-        f"{1000 * load.get('task_workers', 2) / load.get('target_per_second', 100):g} ms).",
+        f"requests, {task:g} ms in the follow-up tasks ({request + task:g} ms; {target:g} "
+        f"tickets a second on {cores} cores allows {1000 * cores / target:g} ms).",
     ]
 
 

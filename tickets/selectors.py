@@ -33,7 +33,7 @@ from django.db.models import (
 from django.http import Http404
 from django.utils.dateparse import parse_datetime
 
-from agents.permissions import is_agent
+from agents.permissions import display_name_of, is_agent
 from tickets.models import (
     PRIORITY_ORDER,
     Attachment,
@@ -337,23 +337,24 @@ def _tag_names(ticket_ids: list[int]) -> dict[int, list[str]]:
 
 
 def _assignee_names(user_ids: set[int]) -> dict[int, str]:
-    """What `agent_display_name` gives for each user, read as plain values."""
+    """What `agent_display_name` gives for each user, read as plain values (the display
+    name is required, so None means no agent profile)."""
     if not user_ids:
         return {}
     user_model = get_user_model()
     rows = user_model.objects.filter(pk__in=user_ids).values_list(
         "pk",
-        "agent_profile__id",
         "agent_profile__display_name",
         "first_name",
         "last_name",
         user_model.USERNAME_FIELD,
     )
-    names = {}
-    for pk, profile_id, display_name, first_name, last_name, username in rows:
-        full_name = f"{first_name} {last_name}".strip()
-        names[pk] = display_name if profile_id is not None else (full_name or username)
-    return names
+    return {
+        pk: display_name_of(
+            profile_name, full_name=f"{first_name} {last_name}".strip(), username=username
+        )
+        for pk, profile_name, first_name, last_name, username in rows
+    }
 
 
 def ticket_for_agent(*, agent, reference: str) -> Ticket:
