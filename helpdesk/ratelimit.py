@@ -59,14 +59,18 @@ def client_ip(request: HttpRequest) -> str:
         return "0.0.0.0"  # noqa: S104
 
 
+def retry_minutes(retry_after: int) -> int:
+    """Seconds to wait, as the whole minutes a page tells a person (rounded up, at least 1)."""
+    return -(-max(int(retry_after), 1) // 60)
+
+
 def too_many_requests(request: HttpRequest, retry_after: int) -> HttpResponse:
     """The 429 page: what happened and when to try again, with Retry-After for clients."""
     retry_after = max(int(retry_after), 1)
-    minutes = -(-retry_after // 60)
     response = render(
         request,
         "429.html",
-        {"retry_after": retry_after, "retry_minutes": minutes},
+        {"retry_after": retry_after, "retry_minutes": retry_minutes(retry_after)},
         status=429,
     )
     response["Retry-After"] = str(retry_after)
@@ -165,9 +169,17 @@ def windows_delete_ended() -> int:
     return deleted
 
 
-def limit_posts_per_ip(group: str, rate_setting: str) -> Callable:
+def limit_posts_per_ip(
+    group: str,
+    rate_setting: str,
+    *,
+    limited: Callable[[HttpRequest, int], HttpResponse] | None = None,
+) -> Callable:
     """Decorator: at most `settings.<rate_setting>` POSTs per client IP to this view; past the
-    limit the view is not called and the client gets the 429 page. GETs are never counted."""
+    limit the view is not called and the client gets a 429 with Retry-After: the generic page,
+    or what `limited(request, retry_after)` renders (a form page that keeps what the person
+    typed). GETs are never counted."""
+    answer = limited or too_many_requests
 
     def decorator(view):
         @functools.wraps(view)
@@ -176,7 +188,10 @@ def limit_posts_per_ip(group: str, rate_setting: str) -> Callable:
                 rate = getattr(settings, rate_setting)
                 usage = count_hit(group=group, value=client_ip(request), rate=rate)
                 if usage is not None and usage.count > usage.limit:
-                    return too_many_requests(request, usage.retry_after)
+                    response = answer(request, usage.retry_after)
+                    response.status_code = 429
+                    response["Retry-After"] = str(max(int(usage.retry_after), 1))
+                    return response
             return view(request, *args, **kwargs)
 
         return wrapped

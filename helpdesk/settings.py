@@ -75,6 +75,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # Every /api/ answer carries Cache-Control: no-store (customer ticket data, tokens).
+    "helpdesk.api.cache.ApiNoStoreMiddleware",
     # Last, so its 400 page renders with the session, user and CSP nonce in place.
     "helpdesk.request_guard.RejectNulBytesMiddleware",
 ]

@@ -204,6 +204,7 @@ class TicketAdmin(admin.ModelAdmin):
                     "team",
                     "tags",
                     "escalation_level",
+                    "sender_unverified",
                     "resolution",
                 ]
             },
@@ -235,6 +236,7 @@ class TicketAdmin(admin.ModelAdmin):
         "team",
         "tags",
         "escalation_level",
+        "sender_unverified",
         "resolution",
         "created_at",
         "updated_at",

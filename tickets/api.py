@@ -179,6 +179,8 @@ class CustomerTicketMessages(APIView):
                 customer=request.customer,
                 body=serializer.validated_data["body"],
                 files=serializer.validated_data["attachments"],
+                # The customer's own token: the owner of the address is writing.
+                proves_address=True,
             )
         except DjangoValidationError as exc:
             raise ValidationError(service_errors(exc, default="attachments")) from None

@@ -226,6 +226,14 @@ class Ticket(models.Model):
         related_name="merged_tickets",
         editable=False,
     )
+    # Filed from the portal, signed out, with the address of a customer who has an account:
+    # nobody has shown they own that mailbox yet. The filer gets no link to the ticket, and
+    # it stays out of that customer's "My tickets", until the customer answers from the
+    # email or opens the ticket signed in (tickets.services.sender).
+    sender_unverified = models.BooleanField(
+        default=False,
+        help_text="Filed under a customer's address by someone who has not proved it is theirs.",
+    )
 
     class Meta:
         ordering = ["-created_at"]
@@ -352,6 +360,7 @@ class TicketEvent(models.Model):
         AUTO_ANSWERED = "auto_answered", "Answered automatically"
         AUTO_ANSWER_NOT_HELPFUL = "auto_answer_not_helpful", "Automatic answer did not help"
         SATISFACTION_RATED = "satisfaction_rated", "Customer rated the support"
+        SENDER_VERIFIED = "sender_verified", "Sender verified"
 
     ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="events")
     kind = models.CharField(max_length=30, choices=Kind.choices)

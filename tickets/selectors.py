@@ -280,6 +280,7 @@ QUEUE_ROW_FIELDS = (
     "team__name",
     "customer__name",
     "customer__plan_tier",
+    "sender_unverified",
 )
 
 
@@ -478,9 +479,20 @@ def ticket_for_public_link(*, public_id: str) -> Ticket:
         raise Http404 from None
 
 
+def ticket_confirmation(*, reference: str) -> Ticket:
+    """Just the ticket row, for a confirmation page that shows its reference and subject."""
+    try:
+        return Ticket.objects.get(reference=reference)
+    except Ticket.DoesNotExist:
+        raise Http404 from None
+
+
 def tickets_for_customer(*, customer: Customer) -> QuerySet[Ticket]:
+    """The customer's own tickets ("My tickets", the customer API). A ticket someone filed
+    under their address without proving it (`sender_unverified`) is left out until the
+    customer confirms it: it is not theirs until then."""
     return (
-        Ticket.objects.filter(customer=customer)
+        Ticket.objects.filter(customer=customer, sender_unverified=False)
         .select_related("category")
         .order_by("-created_at", "-id")
     )

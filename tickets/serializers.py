@@ -186,6 +186,12 @@ class AgentTicketSerializer(serializers.Serializer):
     sla_state = serializers.ChoiceField(choices=SlaState.choices)
     sla_due_at = serializers.DateTimeField(allow_null=True)
     escalation_level = serializers.IntegerField()
+    sender_unverified = serializers.BooleanField(
+        help_text=(
+            "Filed signed out with the address of a customer who has an account, and not "
+            "confirmed by them yet (a reply from the email or the ticket opened signed in)."
+        )
+    )
     created_at = serializers.DateTimeField()
     updated_at = serializers.DateTimeField()
     first_response_at = serializers.DateTimeField(allow_null=True)

@@ -69,6 +69,10 @@ def _same_mailbox(address: str, ours: str) -> bool:
 class Match:
     ticket: object
     how: str  # "headers", "address" or "subject"
+    # Threaded by a Message-ID we made (a notification's, or the ticket's signed root id):
+    # only the mailbox we sent it to has it, unlike a reference anyone can type, or the id
+    # of an earlier inbound message, which its sender chose.
+    ours: bool = False
 
 
 def find_ticket(parsed: ParsedEmail) -> Match | None:
@@ -91,14 +95,17 @@ def find_ticket(parsed: ParsedEmail) -> Match | None:
             ).values_list("message_id", "ticket_id")
         }
         for message_id in ids:
-            ticket_id = by_notification.get(message_id) or by_inbound.get(message_id)
+            ticket_id = by_notification.get(message_id)
+            if ticket_id is not None:
+                return Match(Ticket.objects.get(pk=ticket_id), "headers", ours=True)
+            ticket_id = by_inbound.get(message_id)
             if ticket_id is not None:
                 return Match(Ticket.objects.get(pk=ticket_id), "headers")
             root = parse_root_message_id(message_id)
             if root is not None:
                 ticket = Ticket.objects.filter(reference__iexact=root[0]).first()
                 if ticket is not None and root_matches(ticket, root[1]):
-                    return Match(ticket, "headers")
+                    return Match(ticket, "headers", ours=True)
 
     for address in parsed.recipients:
         reference = reference_from_address(address)

@@ -215,6 +215,9 @@ def _process(inbound: InboundEmail, raw: bytes) -> None:
                 customer=ticket.customer,
                 body=_body(parsed.reply_text(), dropped),
                 files=files,
+                # Threaded by our own Message-IDs: only the mailbox we wrote to has them (a
+                # reference in the subject or address can be typed by anyone).
+                proves_address=match.ours,
             )
             inbound.ticket = ticket
             inbound.ticket_message = message

@@ -42,6 +42,7 @@ MATRIX: dict[str, tuple] = {
     "portal:home": (GET, *PUBLIC),
     # Only the browser session that filed the ticket sees its confirmation page.
     "portal:submitted": (GET, 404, 404, 404, 404, 404, 404),
+    "portal:submitted_check_email": (GET, 404, 404, 404, 404, 404, 404),
     "portal:suggestions": (GET, *PUBLIC),
     "portal:suggestion_helpful": (POST, 302, 302, 302, 302, 302, 302),
     "portal:my_tickets": (GET, LOGIN, 200, 200, 200, 200, 200),

@@ -31,6 +31,7 @@ from tickets.services.messages import (
     ticket_record_auto_answer_not_helpful,
     ticket_reply,
 )
+from tickets.services.sender import ticket_verify_sender
 from tickets.services.sla_summary import ticket_store_sla_summary
 
 __all__ = [
@@ -59,5 +60,6 @@ __all__ = [
     "ticket_set_tags",
     "ticket_store_sla_summary",
     "ticket_transition",
+    "ticket_verify_sender",
     "validate_uploads",
 ]

@@ -63,6 +63,7 @@ def ticket_create(
     files: Sequence[UploadedFile] = (),
     actor=None,
     classify: bool = True,
+    sender_unverified: bool = False,
 ) -> Ticket:
     """File a ticket: the ticket, its first customer message with attachments, its tags, and
     one `created` event. Before-hooks may adjust the fields; after-hooks run on commit (the
@@ -72,6 +73,9 @@ def ticket_create(
     type and priority the caller left unset (None) and adds the matching pattern's tags; an
     explicit value is never overridden. Unset and unclassified, the type is a question and
     the priority medium. The `created` event records what classification applied.
+
+    `sender_unverified`: the filer has not shown they own the customer's address (see
+    tickets.services.sender); the ticket is marked so until they do.
     """
     classify_fields = (
         {"category": category is None, "type": type is None, "priority": priority is None}
@@ -102,6 +106,7 @@ def ticket_create(
         customer=customer,
         created_at=now,
         updated_at=now,
+        sender_unverified=sender_unverified,
     )
     ctx = hooks.HookContext(
         verb="create",

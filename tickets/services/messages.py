@@ -25,6 +25,7 @@ from tickets.services._common import (
 )
 from tickets.services.attachments import store_attachments, validate_uploads
 from tickets.services.lifecycle import apply_status_change
+from tickets.services.sender import VerifiedVia, apply_sender_verified
 
 MAX_MESSAGE_LENGTH = 50_000
 
@@ -156,11 +157,20 @@ def ticket_add_note(*, ticket: Ticket, actor, body: str) -> TicketMessage:
 
 @transaction.atomic
 def ticket_customer_reply(
-    *, ticket: Ticket, customer: Customer, body: str, files: Sequence[UploadedFile] = ()
+    *,
+    ticket: Ticket,
+    customer: Customer,
+    body: str,
+    files: Sequence[UploadedFile] = (),
+    proves_address: bool = False,
 ) -> TicketMessage:
     """The customer writes on their ticket. Writes a `customer_replied` event; waiting on
     customer goes back to in progress and a resolved ticket reopens (a `status_changed` event).
-    A closed ticket refuses: the customer is asked to open a new one."""
+    A closed ticket refuses: the customer is asked to open a new one.
+
+    `proves_address`: the reply came through a channel only the owner of the customer's
+    address has (the emailed secure link, a reply to our email, their API token), so an
+    unverified sender becomes verified (a `sender_verified` event, tickets.services.sender)."""
     body = _clean_body(body)
     validate_uploads(files)
     ticket = lock_ticket(ticket)
@@ -193,6 +203,10 @@ def ticket_customer_reply(
         ctx.events.append(
             apply_status_change(ticket, Status.IN_PROGRESS, actor=customer.user, reason=reason)
         )
+    if proves_address:
+        verified = apply_sender_verified(ticket, actor=customer.user, via=VerifiedVia.REPLY)
+        if verified is not None:
+            ctx.events.append(verified)
     hooks.schedule_after(ctx)
     return message
 

@@ -8,6 +8,11 @@ app_name = "portal"
 urlpatterns = [
     path("", portal.home, name="home"),
     path("submitted/<str:public_id>/", portal.submitted, name="submitted"),
+    path(
+        "submitted/check-email/<str:reference>/",
+        portal.submitted_check_email,
+        name="submitted_check_email",
+    ),
     path("suggestions/", portal.suggestions, name="suggestions"),
     path(
         "suggestions/<int:article_id>/helpful/",

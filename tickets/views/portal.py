@@ -23,14 +23,17 @@ from django_htmx.middleware import HtmxDetails
 from agents.permissions import agent_display_name
 from helpdesk.exceptions import ApplicationError
 from helpdesk.markdown import render_markdown
-from helpdesk.ratelimit import limit_posts_per_ip
+from helpdesk.ratelimit import limit_posts_per_ip, retry_minutes
 from knowledge import selectors as knowledge_selectors
 from knowledge import services as knowledge_services
 from tickets import selectors, services
 from tickets.forms.portal import ReplyForm, TicketForm, add_service_error
 from tickets.models import Channel, Customer, Status, Ticket, TicketMessage
+from tickets.services.sender import VerifiedVia
 
 SESSION_FILED_KEY = "portal_filed_tickets"
+# References of tickets filed under an address with an account the filer has not proved.
+SESSION_UNVERIFIED_KEY = "portal_filed_unverified"
 SESSION_FILED_LIMIT = 20
 MY_TICKETS_PAGE_SIZE = 20
 
@@ -111,9 +114,31 @@ def _conversation(ticket: Ticket) -> list[ConversationEntry]:
 
 # Filing a ticket ----------------------------------------------------------------------------
 
+# What the form keeps when a post is turned away by the rate limit (files cannot be kept).
+TYPED_FIELDS = ("name", "email", "subject", "category", "description")
+
+
+def _render_rate_limited(request: HttpRequest, retry_after: int) -> HttpResponse:
+    """Past the filing limit: the form again with everything the customer typed (nothing is
+    filed) and when they can send it. The rate limit sets the 429 and Retry-After."""
+    customer = selectors.customer_for_user(request.user)
+    typed = {name: request.POST.get(name, "") for name in TYPED_FIELDS}
+    # Unbound, with the typed values as initial: the form shows them without judging them.
+    form = TicketForm(customer=customer, initial=typed)
+    return _render_home(
+        request,
+        form,
+        customer,
+        status=429,
+        files_dropped=bool(request.FILES),
+        retry_minutes=retry_minutes(retry_after),
+    )
+
 
 @require_http_methods(["GET", "POST"])
-@limit_posts_per_ip("portal-ticket-create", "RATELIMIT_TICKET_CREATE_IP")
+@limit_posts_per_ip(
+    "portal-ticket-create", "RATELIMIT_TICKET_CREATE_IP", limited=_render_rate_limited
+)
 def home(request: HtmxHttpRequest) -> HttpResponse:
     """The portal's front page: the new-ticket form. A valid form files the ticket and
     redirects to its confirmation page (POST/redirect/GET)."""
@@ -136,7 +161,12 @@ def home(request: HtmxHttpRequest) -> HttpResponse:
             add_service_error(form, exc)
             status = 409
         else:
-            _remember_filed(request, ticket)
+            if ticket.sender_unverified:
+                # The filer has not shown they own the address: the link goes by email only,
+                # so the confirmation's URL must not carry the ticket's public id either.
+                _remember_filed(request, ticket.reference, key=SESSION_UNVERIFIED_KEY)
+                return redirect("portal:submitted_check_email", reference=ticket.reference)
+            _remember_filed(request, ticket.public_id)
             return redirect("portal:submitted", public_id=ticket.public_id)
     return _render_home(request, form, customer, status=status, files_dropped=bool(request.FILES))
 
@@ -150,8 +180,12 @@ def _file_ticket(request: HttpRequest, form: TicketForm, customer: Customer | No
     # created for it is rolled back too, and a ticket always has its filing row (the
     # deflection rate's denominator). Nothing is half-saved.
     with transaction.atomic():
+        sender_unverified = False
         if customer is None:
             customer = services.customer_get_or_create(email=data["email"], name=data["name"])
+            # Anyone can type an address. Under one that has an account, the ticket is not
+            # the filer's to read until the owner answers from the email or signs in.
+            sender_unverified = customer.user_id is not None
         ticket = services.ticket_create(
             customer=customer,
             subject=data["subject"],
@@ -160,6 +194,7 @@ def _file_ticket(request: HttpRequest, form: TicketForm, customer: Customer | No
             channel=Channel.WEB,
             files=data["attachments"],
             actor=request.user if request.user.is_authenticated else None,
+            sender_unverified=sender_unverified,
         )
         knowledge_services.portal_filing_record(ticket=ticket, session_key=session_key)
         return ticket
@@ -172,33 +207,57 @@ def _render_home(
     *,
     status: int = 200,
     files_dropped: bool = False,
+    retry_minutes: int | None = None,
 ) -> HttpResponse:
     context = {
         "form": form,
         "customer": customer,
         "rules": form.rules,
         "files_dropped": files_dropped,
+        "retry_minutes": retry_minutes,
     }
     return render(request, "portal/home.html", context, status=status)
 
 
-def _remember_filed(request: HttpRequest, ticket: Ticket) -> None:
+def _remember_filed(request: HttpRequest, value: str, *, key: str = SESSION_FILED_KEY) -> None:
     """The confirmation page is only for whoever filed the ticket, in this session."""
-    filed = [pid for pid in request.session.get(SESSION_FILED_KEY, []) if pid != ticket.public_id]
-    filed.append(ticket.public_id)
-    request.session[SESSION_FILED_KEY] = filed[-SESSION_FILED_LIMIT:]
+    filed = [item for item in request.session.get(key, []) if item != value]
+    filed.append(value)
+    request.session[key] = filed[-SESSION_FILED_LIMIT:]
 
 
 @never_cache
 @require_GET
 def submitted(request: HttpRequest, public_id: str) -> HttpResponse:
+    """The confirmation, with a link to the ticket: the filer is its customer (a new address,
+    or signed in)."""
     if public_id not in request.session.get(SESSION_FILED_KEY, []):
         raise Http404
     ticket = selectors.ticket_for_public_link(public_id=public_id)
+    return _render_submitted(request, ticket, show_link=not ticket.sender_unverified)
+
+
+@never_cache
+@require_GET
+def submitted_check_email(request: HttpRequest, reference: str) -> HttpResponse:
+    """The confirmation for a ticket filed signed out under the address of a customer with an
+    account: no link to the ticket (it goes to that address only), nothing of its
+    conversation, just the reference and where to look."""
+    if reference not in request.session.get(SESSION_UNVERIFIED_KEY, []):
+        raise Http404
+    ticket = selectors.ticket_confirmation(reference=reference)
+    return _render_submitted(request, ticket, show_link=False)
+
+
+def _render_submitted(request: HttpRequest, ticket: Ticket, *, show_link: bool) -> HttpResponse:
     return render(
         request,
         "portal/submitted.html",
-        {"ticket": ticket, "customer": selectors.customer_for_user(request.user)},
+        {
+            "ticket": ticket,
+            "show_link": show_link,
+            "customer": selectors.customer_for_user(request.user),
+        },
     )
 
 
@@ -227,6 +286,9 @@ def _ticket_context(ticket: Ticket, form: ReplyForm, *, notice: str = "", alert:
         # Automatic answers (knowledge.autoanswer): sent ones the customer may still say did
         # not help, and drafts an agent checked before sending.
         "auto_answers": knowledge_selectors.auto_answer_marks(ticket=ticket),
+        # Filed signed out under this address: the reader holds the emailed link, so they can
+        # confirm it was them by replying (or tell us it was not).
+        "sender_unverified": ticket.sender_unverified,
     }
 
 
@@ -241,7 +303,16 @@ def _render_ticket(request: HtmxHttpRequest, context: dict, *, status: int = 200
 @require_GET
 def ticket_detail(request: HtmxHttpRequest, public_id: str) -> HttpResponse:
     ticket = selectors.ticket_for_public_link(public_id=public_id)
+    if ticket.sender_unverified and _is_ticket_customer(request, ticket):
+        # The customer opened it signed in to the address's account: it is theirs.
+        services.ticket_verify_sender(ticket=ticket, actor=request.user, via=VerifiedVia.SIGNED_IN)
+        ticket.sender_unverified = False
     return _render_ticket(request, _ticket_context(ticket, ReplyForm()))
+
+
+def _is_ticket_customer(request: HttpRequest, ticket: Ticket) -> bool:
+    user = request.user
+    return user.is_authenticated and ticket.customer.user_id == user.pk
 
 
 def _closed_message(ticket: Ticket) -> str:
@@ -271,6 +342,8 @@ def reply(request: HtmxHttpRequest, public_id: str) -> HttpResponse:
             customer=ticket.customer,
             body=form.cleaned_data["body"],
             files=form.cleaned_data["attachments"],
+            # The secure link goes to the customer's address only: replying by it proves it.
+            proves_address=True,
         )
     except ValidationError as exc:
         add_service_error(form, exc)

@@ -38,7 +38,7 @@ ROW = (
     '<a class="subject-link" href="{url}">{subject}</a>{escalation}{tags}\n'
     "</td>\n"
     '<td class="cell-customer">\n'
-    '<span class="customer-name">{customer_name}</span>{tier}\n'
+    '<span class="customer-name">{customer_name}</span>{tier}{unverified}\n'
     "</td>\n"
     '<td><span class="badge status-{status}">{status_label}</span></td>\n'
     '<td><span class="badge priority-{priority}">{priority_label}</span></td>\n'
@@ -59,6 +59,10 @@ ROW = (
 ESCALATION = '\n<span class="badge escalated" title="Escalation level {0}">L{0}</span>'
 TAG = '<a class="tag" href="{}" title="Only tickets tagged {}">{}</a>'
 TIER = '\n<span class="tier tier-{}">{}</span>'
+UNVERIFIED_SENDER = mark_safe(  # noqa: S308 - constant
+    '\n<span class="badge unverified-sender" title="Filed signed out with the address of a'
+    ' customer who has an account; not confirmed by them yet">Unverified sender</span>'
+)
 DUE = (
     '\n<time class="sla-countdown{}" datetime="{}" data-deadline="{}"'
     ' title="Next SLA deadline {}">{}</time>'
@@ -125,6 +129,7 @@ class QueueRows:
             tags=self._tags(tags),
             customer_name=ticket.customer__name,
             tier=_html(TIER, tier, _TIER_LABELS.get(tier, tier)) if tier else _EMPTY,
+            unverified=UNVERIFIED_SENDER if ticket.sender_unverified else _EMPTY,
             status=ticket.status,
             status_label=_STATUS_LABELS.get(ticket.status, ticket.status),
             priority_label=_PRIORITY_LABELS.get(ticket.priority, ticket.priority),

@@ -61,6 +61,10 @@ AUTHOR_CLASSES = {
 # An event kind's label, looked up per timeline entry (the enum's `values` and `choices`
 # build their lists anew on every access).
 EVENT_LABELS = dict(TicketEvent.Kind.choices)
+VERIFIED_VIA = {
+    "reply": "by replying through the emailed link or from the email",
+    "signed_in": "by opening the ticket signed in to their account",
+}
 
 
 # A long ticket opens on its newest messages and activity; the rest loads on demand, this
@@ -230,6 +234,7 @@ def _event_actor(ticket: Ticket, event: TicketEvent) -> str:
             TicketEvent.Kind.CREATED,
             TicketEvent.Kind.CUSTOMER_REPLIED,
             TicketEvent.Kind.SATISFACTION_RATED,
+            TicketEvent.Kind.SENDER_VERIFIED,
         ):
             return ticket.customer.name
         return "System"
@@ -305,6 +310,9 @@ def _timeline(ticket: Ticket, events=None) -> list[TimelineEntry]:
                 summary = f"rated the support {new}/5"
                 old, new = "", ""
                 detail = data.get("comment", "")
+            case kinds.SENDER_VERIFIED:
+                summary, old, new = "confirmed the email address", "", ""
+                detail = VERIFIED_VIA.get(data.get("via"), "")
             case kinds.MERGED:
                 if data.get("into"):
                     summary = f"merged this ticket into {data['into']}"
