@@ -47,6 +47,7 @@ from tickets.selectors import (
     ticket_page_events,
     ticket_page_messages,
 )
+from tickets.services.attachments import download_refusal
 from tickets.views.desk.access import HtmxHttpRequest, agent_required
 from tickets.views.desk.labels import _priority_label, _status_label
 from tickets.views.desk.sla import _ticket_sla
@@ -90,6 +91,9 @@ class AttachmentRow:
     url: str
     filename: str
     size: str
+    # Why the file is not served (pending scan, quarantined), empty when it is.
+    refusal: str = ""
+    state: str = ""
 
 
 @dataclass
@@ -206,6 +210,8 @@ def _conversation(ticket: Ticket, messages=None) -> list[MessageRow]:
                 url=reverse("desk:attachment", args=[attachment.pk]),
                 filename=attachment.filename,
                 size=filesizeformat(attachment.size),
+                refusal=download_refusal(attachment) or "",
+                state=attachment.scan_status,
             )
             for attachment in message.attachments.all()
         ]
@@ -305,6 +311,13 @@ def _timeline(ticket: Ticket, events=None) -> list[TimelineEntry]:
                 summary = f"rated the support {new}/5"
                 old, new = "", ""
                 detail = data.get("comment", "")
+            case kinds.ATTACHMENT_QUARANTINED:
+                summary = f"quarantined the attachment {data.get('filename', new)}"
+                old, new = "", ""
+                detail = (
+                    f"The virus scanner found {data.get('signature', 'a virus')}; "
+                    "the file was removed and cannot be downloaded."
+                )
             case kinds.MERGED:
                 if data.get("into"):
                     summary = f"merged this ticket into {data['into']}"

@@ -1,0 +1,1 @@
+from tests.tickets.attachment_channels import channel_settings, send_file  # noqa: F401 - fixtures
