@@ -9,12 +9,17 @@ into one verdict and one exception for "the scanner cannot answer now".
 from dataclasses import dataclass
 from typing import BinaryIO
 
-from clamav_client.clamd import ClamdError, ClamdNetworkSocket, ClamdUnixSocket
+from clamav_client.clamd import ClamdError, ClamdNetworkSocket, ClamdUnixSocket, ResponseError
 from django.conf import settings
 
 
 class ScannerUnavailable(Exception):
     """clamd could not be reached or gave no verdict: the file waits for a later scan."""
+
+
+class ScanFailed(ScannerUnavailable):
+    """clamd answered, with an error about this file (over its StreamMaxLength, say): the file
+    still waits, but the scanner is up for the others."""
 
 
 @dataclass(frozen=True)
@@ -47,6 +52,8 @@ def scan_stream(stream: BinaryIO) -> Verdict:
     (a file over its StreamMaxLength, for example): never a clean verdict it did not give."""
     try:
         results = _client().instream(stream)
+    except ResponseError as exc:
+        raise ScanFailed(str(exc) or "clamd answered ERROR") from exc
     except (ClamdError, OSError) as exc:
         raise ScannerUnavailable(str(exc) or exc.__class__.__name__) from exc
     status, signature = results.get("stream", ("", None))
@@ -54,4 +61,4 @@ def scan_stream(stream: BinaryIO) -> Verdict:
         return Verdict(infected=True, signature=(signature or "unknown")[:200])
     if status == "OK":
         return Verdict(infected=False)
-    raise ScannerUnavailable(f"clamd answered {status or 'nothing'} {signature or ''}".strip())
+    raise ScanFailed(f"clamd answered {status or 'nothing'} {signature or ''}".strip())

@@ -162,11 +162,12 @@ SCAN_RETRY_BATCH = 200
 def scan_pending_attachments() -> int:
     """Scan the attachments that wait for the virus scanner (scheduled every 2 minutes).
 
-    Returns how many got a verdict. Stops at the first "scanner unavailable": the rest stay
-    pending for the next run. Safe twice: a file scanned meanwhile is skipped under its lock.
+    Returns how many got a verdict. Stops at the first "scanner unavailable" (the rest stay
+    pending for the next run); a file clamd refuses is skipped, not blocking the others.
+    Safe twice: a file scanned meanwhile is skipped under its lock.
     """
     from tickets.models import Attachment
-    from tickets.scanning import ScannerUnavailable, scanning_enabled
+    from tickets.scanning import ScanFailed, ScannerUnavailable, scanning_enabled
     from tickets.services import attachment_scan_pending
 
     if not scanning_enabled():
@@ -181,6 +182,8 @@ def scan_pending_attachments() -> int:
         try:
             if attachment_scan_pending(attachment_id=attachment_id) is not None:
                 scanned += 1
+        except ScanFailed:
+            continue
         except ScannerUnavailable:
             break
     return scanned

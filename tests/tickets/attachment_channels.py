@@ -2,6 +2,8 @@
 the portal (new ticket and reply), the desk reply, the REST API (customer's new ticket and
 agent's reply) and inbound email. Shared by the type-check and virus-scan tests."""
 
+import os
+import socket
 from dataclasses import dataclass
 
 import pytest
@@ -15,6 +17,8 @@ from tests.factories import AgentFactory, CustomerWithAccountFactory, TicketFact
 from tests.mail.conftest import SUPPORT, build_email
 from tickets.models import Attachment, Ticket
 
+# The standard anti-virus test file (harmless; every scanner reports it).
+EICAR = rb"X5O!P%@AP[4\PZX54(P^)7CC)7}$EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*"
 CHANNELS = ["portal_create", "portal_reply", "desk_reply", "api_create", "api_reply", "email"]
 
 
@@ -103,3 +107,29 @@ def send_file(db, client, channel_settings, django_capture_on_commit_callbacks):
             return Sent(202, ticket.messages.get().body if ticket else "", ticket)
 
     return send
+
+
+def require_clamd() -> str:
+    """The test clamd's address: skip without one locally, fail in CI."""
+    address = os.environ.get("CLAMD_TEST_ADDRESS", "")
+    if address:
+        return address
+    reason = (
+        "No clamd for the virus-scanning tests: run `scripts/clamd.sh start /tmp/clamd` "
+        "and set CLAMD_TEST_ADDRESS=/tmp/clamd/clamd.sock"
+    )
+    if os.environ.get("CI", "").lower() == "true":
+        pytest.fail(f"CI must run these against a real clamd (.ci/run starts one). {reason}")
+    pytest.skip(reason)
+
+
+@pytest.fixture
+def clamd(settings) -> str:
+    settings.CLAMD_ADDRESS = require_clamd()
+    return settings.CLAMD_ADDRESS
+
+
+def closed_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]

@@ -1,1 +1,5 @@
-from tests.tickets.attachment_channels import channel_settings, send_file  # noqa: F401 - fixtures
+from tests.tickets.attachment_channels import (  # noqa: F401 - fixtures
+    channel_settings,
+    clamd,
+    send_file,
+)

@@ -6,8 +6,6 @@ skip and say how to start one; in CI (CI=true) they fail instead, so a missing s
 never pass for a green run.
 """
 
-import os
-import socket
 import subprocess
 from pathlib import Path
 
@@ -19,41 +17,14 @@ from django.utils.module_loading import import_string
 
 from helpdesk.schedules import SCHEDULES
 from tests.factories import AgentFactory, TicketFactory
-from tests.tickets.attachment_channels import CHANNELS
+from tests.tickets.attachment_channels import CHANNELS, EICAR, closed_port
 from tickets import services
 from tickets.models import Attachment, TicketEvent
 
 pytestmark = pytest.mark.django_db
 
-# The standard anti-virus test file (harmless; every scanner reports it).
-EICAR = rb"X5O!P%@AP[4\PZX54(P^)7CC)7}$EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*"
 CLAMD_SCRIPT = Path(django_settings.BASE_DIR) / "scripts" / "clamd.sh"
 Status = Attachment.ScanStatus
-
-
-def _require_clamd() -> str:
-    address = os.environ.get("CLAMD_TEST_ADDRESS", "")
-    if address:
-        return address
-    reason = (
-        "No clamd for the virus-scanning tests: run `scripts/clamd.sh start /tmp/clamd` "
-        "and set CLAMD_TEST_ADDRESS=/tmp/clamd/clamd.sock"
-    )
-    if os.environ.get("CI", "").lower() == "true":
-        pytest.fail(f"CI must run these against a real clamd (.ci/run starts one). {reason}")
-    pytest.skip(reason)
-
-
-@pytest.fixture
-def clamd(settings) -> str:
-    settings.CLAMD_ADDRESS = _require_clamd()
-    return settings.CLAMD_ADDRESS
-
-
-def closed_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def download_url(attachment: Attachment) -> str:
@@ -178,3 +149,24 @@ def test_the_desk_download_carries_the_portal_sandbox_policy(client, settings):
     assert desk["Content-Security-Policy"] == portal["Content-Security-Policy"]
     assert desk["X-Content-Type-Options"] == "nosniff"
     assert desk["Content-Disposition"].startswith("attachment;")
+
+
+def test_a_file_the_job_cannot_scan_does_not_hold_up_the_others(clamd, settings, send_file):
+    settings.CLAMD_ADDRESS = f"127.0.0.1:{closed_port()}"
+    sent = send_file("portal_create", "first.txt", b"one\n")
+    services.ticket_customer_reply(
+        ticket=sent.ticket,
+        customer=sent.ticket.customer,
+        body="Another",
+        files=[SimpleUploadedFile("second.txt", b"two\n")],
+    )
+    lost, second = sent.attachments()
+    lost.file.storage.delete(lost.file.name)  # its stored file is gone (a storage mishap)
+    settings.CLAMD_ADDRESS = clamd
+
+    assert scan_job()() == 1
+
+    lost.refresh_from_db()
+    second.refresh_from_db()
+    assert lost.scan_status == Status.PENDING and "cannot be read" in lost.scan_detail
+    assert second.scan_status == Status.CLEAN

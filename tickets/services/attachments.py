@@ -22,7 +22,13 @@ from django.utils import timezone
 from django.utils.text import get_valid_filename
 
 from tickets.models import Attachment, TicketEvent, TicketMessage
-from tickets.scanning import ScannerUnavailable, Verdict, scan_stream, scanning_enabled
+from tickets.scanning import (
+    ScanFailed,
+    ScannerUnavailable,
+    Verdict,
+    scan_stream,
+    scanning_enabled,
+)
 from tickets.services._common import record_event
 
 logger = logging.getLogger(__name__)
@@ -182,13 +188,22 @@ def attachment_scan_pending(*, attachment_id: int) -> str | None:
     downloadable; infected deletes its content (after commit) and writes one
     `attachment_quarantined` event. Returns the new status, or None when there was nothing to
     do (gone, already scanned by another run). Raises ScannerUnavailable when clamd still
-    cannot answer: the file stays pending."""
+    cannot answer, ScanFailed when it refused this file (the reason goes in scan_detail):
+    the file stays pending either way."""
     attachment = Attachment.objects.filter(pk=attachment_id, scan_status=ScanStatus.PENDING).first()
     if attachment is None:
         return None
     # The scan runs outside any transaction: no row lock is held while clamd works.
-    with attachment.file.open("rb") as handle:
-        verdict = scan_stream(handle)
+    try:
+        try:
+            handle = attachment.file.open("rb")
+        except (OSError, ValueError) as exc:
+            raise ScanFailed(f"The stored file cannot be read: {exc}") from exc
+        with handle:
+            verdict = scan_stream(handle)
+    except ScanFailed as exc:
+        Attachment.objects.filter(pk=attachment_id).update(scan_detail=str(exc)[:200])
+        raise
     with transaction.atomic():
         attachment = (
             Attachment.objects.select_for_update()
