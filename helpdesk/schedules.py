@@ -140,4 +140,13 @@ SCHEDULES: list[dict] = [
         "func": "helpdesk.tasks.delete_ended_rate_limit_windows",
         "schedule_type": "D",
     },
+    {
+        # Every 2 minutes: attachments stored while the virus scanner (clamd) was unreachable
+        # wait as "pending scan" and are never served; this scans them once clamd answers
+        # again. It does nothing while scanning is off (no CLAMD_ADDRESS).
+        "name": "helpdesk:scan-pending-attachments",
+        "func": "tickets.tasks.scan_pending_attachments",
+        "schedule_type": "I",
+        "minutes": 2,
+    },
 ]

@@ -180,6 +180,11 @@ ATTACHMENT_ALLOWED_TYPES = env_list(
     "application/zip,application/json",
 )
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
+# Virus scanning of every stored attachment by a ClamAV daemon: on when CLAMD_ADDRESS is set
+# (a unix socket path, or host:port). Off by default for development; see docs/operations.md.
+CLAMD_ADDRESS = os.environ.get("CLAMD_ADDRESS", "")
+# Seconds to wait for clamd (connect and verdict); past it the file waits as "pending scan".
+CLAMD_TIMEOUT = float(os.environ.get("CLAMD_TIMEOUT", "10"))
 
 # Email goes to the console unless EMAIL_BACKEND names another backend (SMTP for production).
 EMAIL_BACKEND_PATH = os.environ.get(

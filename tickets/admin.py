@@ -293,8 +293,8 @@ class TicketEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
 @admin.register(Attachment)
 class AttachmentAdmin(admin.ModelAdmin):
-    list_display = ["filename", "content_type", "size", "ticket", "created_at"]
-    list_filter = ["content_type"]
+    list_display = ["filename", "content_type", "size", "scan_status", "ticket", "created_at"]
+    list_filter = ["scan_status", "content_type"]
     list_select_related = ["ticket"]
     search_fields = ["filename", "ticket__reference"]
     date_hierarchy = "created_at"
@@ -305,6 +305,9 @@ class AttachmentAdmin(admin.ModelAdmin):
         "filename",
         "content_type",
         "size",
+        "scan_status",
+        "scan_detail",
+        "scanned_at",
         "created_at",
     ]
 

@@ -322,19 +322,45 @@ def attachment_path(instance: "Attachment", filename: str) -> str:
 
 
 class Attachment(models.Model):
+    class ScanStatus(models.TextChoices):
+        # Stored while virus scanning was off (no CLAMD_ADDRESS): served as before.
+        NOT_SCANNED = "not_scanned", "Not scanned"
+        # The scanner could not be reached: kept, never served, scanned by a retry job.
+        PENDING = "pending", "Pending virus scan"
+        CLEAN = "clean", "Scanned, clean"
+        # A virus was found: the content is deleted, the row stays to say what was removed.
+        QUARANTINED = "quarantined", "Quarantined (virus found)"
+
     ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="attachments")
     message = models.ForeignKey(TicketMessage, on_delete=models.CASCADE, related_name="attachments")
-    file = models.FileField(upload_to=attachment_path, max_length=300)
+    file = models.FileField(upload_to=attachment_path, max_length=300, blank=True)
     filename = models.CharField(max_length=200)
     content_type = models.CharField(max_length=100)
     size = models.PositiveIntegerField()
+    scan_status = models.CharField(
+        max_length=12, choices=ScanStatus.choices, default=ScanStatus.NOT_SCANNED
+    )
+    # The scanner's name for what it found (quarantined), or why the last scan failed.
+    scan_detail = models.CharField(max_length=200, blank=True)
+    scanned_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         ordering = ["id"]
+        indexes = [
+            # The retry job's look-up: only the few files waiting for the scanner.
+            models.Index(
+                fields=["id"], condition=Q(scan_status="pending"), name="attachment_scan_pending"
+            )
+        ]
 
     def __str__(self) -> str:
         return self.filename
+
+    @property
+    def downloadable(self) -> bool:
+        """Only content that was scanned clean, or stored while scanning was off, is served."""
+        return self.scan_status in (self.ScanStatus.CLEAN, self.ScanStatus.NOT_SCANNED)
 
 
 class TicketEvent(models.Model):
@@ -361,6 +387,7 @@ class TicketEvent(models.Model):
         AUTO_ANSWER_NOT_HELPFUL = "auto_answer_not_helpful", "Automatic answer did not help"
         SATISFACTION_RATED = "satisfaction_rated", "Customer rated the support"
         SENDER_VERIFIED = "sender_verified", "Sender verified"
+        ATTACHMENT_QUARANTINED = "attachment_quarantined", "Attachment quarantined"
 
     ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="events")
     kind = models.CharField(max_length=30, choices=Kind.choices)

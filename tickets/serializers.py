@@ -15,6 +15,7 @@ from agents.permissions import agent_display_name
 from helpdesk.api.fields import SlugLookupField
 from tickets.models import (
     PRIORITY_ALIASES,
+    Attachment,
     Category,
     Priority,
     SlaState,
@@ -22,6 +23,7 @@ from tickets.models import (
     TicketMessage,
     TicketType,
 )
+from tickets.services.attachments import download_refusal
 
 MAX_TAGS = 20
 User = get_user_model()
@@ -59,7 +61,16 @@ class AttachmentSerializer(serializers.Serializer):
     filename = serializers.CharField()
     content_type = serializers.CharField()
     size = serializers.IntegerField()
+    scan_status = serializers.ChoiceField(
+        choices=Attachment.ScanStatus.choices,
+        help_text="pending and quarantined files are not served (the download answers 409).",
+    )
+    notice = serializers.SerializerMethodField()
     url = serializers.SerializerMethodField()
+
+    def get_notice(self, attachment) -> str | None:
+        """Why the file cannot be downloaded (virus found, waiting for the scan), or null."""
+        return download_refusal(attachment)
 
     def get_url(self, attachment) -> str:
         if self.context.get("audience") == "agent":

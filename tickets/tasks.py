@@ -153,3 +153,37 @@ def run_deferred_hooks(
     with deliveries_in_this_task():
         hooks.run_deferred(paths, ctx)
     return True
+
+
+# Upper bound of files scanned per run of the scan retry job.
+SCAN_RETRY_BATCH = 200
+
+
+def scan_pending_attachments() -> int:
+    """Scan the attachments that wait for the virus scanner (scheduled every 2 minutes).
+
+    Returns how many got a verdict. Stops at the first "scanner unavailable" (the rest stay
+    pending for the next run); a file clamd refuses is skipped, not blocking the others.
+    Safe twice: a file scanned meanwhile is skipped under its lock.
+    """
+    from tickets.models import Attachment
+    from tickets.scanning import ScanFailed, ScannerUnavailable, scanning_enabled
+    from tickets.services import attachment_scan_pending
+
+    if not scanning_enabled():
+        return 0
+    pending = list(
+        Attachment.objects.filter(scan_status=Attachment.ScanStatus.PENDING)
+        .order_by("pk")
+        .values_list("pk", flat=True)[:SCAN_RETRY_BATCH]
+    )
+    scanned = 0
+    for attachment_id in pending:
+        try:
+            if attachment_scan_pending(attachment_id=attachment_id) is not None:
+                scanned += 1
+        except ScanFailed:
+            continue
+        except ScannerUnavailable:
+            break
+    return scanned

@@ -49,7 +49,11 @@ def form_data(**overrides) -> dict:
 
 
 def upload(name: str = "screenshot.png", size: int = 64) -> SimpleUploadedFile:
-    return SimpleUploadedFile(name, b"x" * size, content_type="application/octet-stream")
+    # A PNG must start with the PNG signature: the content is checked as well as the name.
+    head = b"\x89PNG\r\n\x1a\n" if name.endswith(".png") else b""
+    return SimpleUploadedFile(
+        name, head + b"x" * (size - len(head)), content_type="application/octet-stream"
+    )
 
 
 def no_rows_written() -> bool:

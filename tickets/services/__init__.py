@@ -3,7 +3,7 @@
 Views, admin, the API and background jobs all call these functions.
 """
 
-from tickets.services.attachments import validate_uploads
+from tickets.services.attachments import attachment_scan_pending, scan_notices, validate_uploads
 from tickets.services.creation import customer_get_or_create, ticket_create
 from tickets.services.lifecycle import (
     ALLOWED_TRANSITIONS,
@@ -62,4 +62,6 @@ __all__ = [
     "ticket_transition",
     "ticket_verify_sender",
     "validate_uploads",
+    "attachment_scan_pending",
+    "scan_notices",
 ]

@@ -13,7 +13,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db import transaction
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -30,6 +30,7 @@ from tickets import selectors, services
 from tickets.forms.portal import ReplyForm, TicketForm, add_service_error
 from tickets.models import Channel, Customer, Status, Ticket, TicketMessage
 from tickets.services.sender import VerifiedVia
+from tickets.views.attachment_files import attachment_file_response
 
 SESSION_FILED_KEY = "portal_filed_tickets"
 # References of tickets filed under an address with an account the filer has not proved.
@@ -161,6 +162,8 @@ def home(request: HtmxHttpRequest) -> HttpResponse:
             add_service_error(form, exc)
             status = 409
         else:
+            for notice in services.scan_notices(ticket.messages.first().attachments.all()):
+                messages.warning(request, notice)
             if ticket.sender_unverified:
                 # The filer has not shown they own the address: the link goes by email only,
                 # so the confirmation's URL must not carry the ticket's public id either.
@@ -337,7 +340,7 @@ def reply(request: HtmxHttpRequest, public_id: str) -> HttpResponse:
 
     was_resolved = ticket.status == Status.RESOLVED
     try:
-        services.ticket_customer_reply(
+        message = services.ticket_customer_reply(
             ticket=ticket,
             customer=ticket.customer,
             body=form.cleaned_data["body"],
@@ -357,6 +360,7 @@ def reply(request: HtmxHttpRequest, public_id: str) -> HttpResponse:
     notice = "Your reply was sent. We will get back to you here and by email."
     if was_resolved:
         notice = "Your reply was sent and the ticket is open again. We will take another look."
+    notice = " ".join([notice, *services.scan_notices(message.attachments.all())])
     if request.htmx:
         ticket = selectors.ticket_for_public_link(public_id=public_id)
         response = _render_ticket(request, _ticket_context(ticket, ReplyForm(), notice=notice))
@@ -393,20 +397,7 @@ def attachment_download(request: HttpRequest, public_id: str, attachment_id: int
     attachment = selectors.attachment_for_public_link(
         public_id=public_id, attachment_id=attachment_id
     )
-    try:
-        handle = attachment.file.open("rb")
-    except OSError:
-        raise Http404 from None
-    response = FileResponse(
-        handle,
-        as_attachment=True,
-        filename=attachment.filename,
-        content_type=attachment.content_type,
-    )
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
-    response["Cache-Control"] = "private, no-store"
-    return response
+    return attachment_file_response(attachment)
 
 
 # My tickets ---------------------------------------------------------------------------------

@@ -51,11 +51,13 @@ def _run_action(
     action: str,
     form: Form,
     perform: Callable[[Ticket, dict], str],
+    notices: list[str] | None = None,
 ) -> HttpResponse:
     """The shape every action shares.
 
     Success: HTMX gets the re-rendered regions and a `ticket-changed` event; a plain POST is
-    redirected to the ticket page with a message. A refusal (ApplicationError) answers 409 and
+    redirected to the ticket page with a message (HTMX shows `notices`, filled by `perform`,
+    above the composer). A refusal (ApplicationError) answers 409 and
     bad input 400, with the message next to the form and the agent's input kept.
     """
     ticket = ticket_for_agent(agent=request.user, reference=reference)
@@ -75,6 +77,7 @@ def _run_action(
             ticket = ticket_for_agent(agent=request.user, reference=reference)
             context = _ticket_context(ticket, composer=action)
             context["updated"] = action
+            context["action_notices"] = notices or []
             response = render(request, "desk/ticket.html#ticket-update", context)
             return trigger_client_event(response, "ticket-changed")
 
@@ -89,18 +92,24 @@ def _run_action(
 @agent_required
 @require_POST
 def ticket_reply(request: HtmxHttpRequest, reference: str) -> HttpResponse:
+    notices: list[str] = []
+
     def perform(ticket, data):
-        services.ticket_reply(
+        message = services.ticket_reply(
             ticket=ticket, actor=request.user, body=data["body"], files=data["files"]
         )
-        return "Reply sent to the customer."
+        # Files the virus scanner removed or has not scanned yet: the agent is told.
+        notices.extend(services.scan_notices(message.attachments.all()))
+        return " ".join(["Reply sent to the customer.", *notices])
 
     form = ReplyForm(request.POST, request.FILES)
     # Someone else wrote on the ticket since the agent looked: warn, send nothing (live.py).
     collision = reply_collision(request, reference, form)
     if collision is not None:
         return collision
-    return _run_action(request, reference, action="reply", form=form, perform=perform)
+    return _run_action(
+        request, reference, action="reply", form=form, perform=perform, notices=notices
+    )
 
 
 @agent_required

@@ -47,6 +47,7 @@ from tickets.selectors import (
     ticket_page_events,
     ticket_page_messages,
 )
+from tickets.services.attachments import download_refusal
 from tickets.views.desk.access import HtmxHttpRequest, agent_required
 from tickets.views.desk.labels import _priority_label, _status_label
 from tickets.views.desk.sla import _ticket_sla
@@ -94,6 +95,9 @@ class AttachmentRow:
     url: str
     filename: str
     size: str
+    # Why the file is not served (pending scan, quarantined), empty when it is.
+    refusal: str = ""
+    state: str = ""
 
 
 @dataclass
@@ -210,6 +214,8 @@ def _conversation(ticket: Ticket, messages=None) -> list[MessageRow]:
                 url=reverse("desk:attachment", args=[attachment.pk]),
                 filename=attachment.filename,
                 size=filesizeformat(attachment.size),
+                refusal=download_refusal(attachment) or "",
+                state=attachment.scan_status,
             )
             for attachment in message.attachments.all()
         ]
@@ -313,6 +319,13 @@ def _timeline(ticket: Ticket, events=None) -> list[TimelineEntry]:
             case kinds.SENDER_VERIFIED:
                 summary, old, new = "confirmed the email address", "", ""
                 detail = VERIFIED_VIA.get(data.get("via"), "")
+            case kinds.ATTACHMENT_QUARANTINED:
+                summary = f"quarantined the attachment {data.get('filename', new)}"
+                old, new = "", ""
+                detail = (
+                    f"The virus scanner found {data.get('signature', 'a virus')}; "
+                    "the file was removed and cannot be downloaded."
+                )
             case kinds.MERGED:
                 if data.get("into"):
                     summary = f"merged this ticket into {data['into']}"

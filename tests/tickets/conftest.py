@@ -1,0 +1,5 @@
+from tests.tickets.attachment_channels import (  # noqa: F401 - fixtures
+    channel_settings,
+    clamd,
+    send_file,
+)
