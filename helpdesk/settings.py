@@ -208,6 +208,12 @@ INBOUND_EMAIL_MAX_BYTES = int(os.environ.get("INBOUND_EMAIL_MAX_BYTES", str(25 *
 MANAGER_WEBHOOK_URL = os.environ.get("MANAGER_WEBHOOK_URL", "")
 MANAGER_WEBHOOK_SECRET = os.environ.get("MANAGER_WEBHOOK_SECRET", "")
 
+# Webhook subscriptions (helpdesk.outbound) never reach loopback, private, link-local,
+# metadata or other internal addresses, checked when the URL is saved and again for the
+# resolved address at every delivery. Networks listed here are allowed all the same: an
+# on-premise receiver, e.g. "10.0.0.0/8,192.168.1.5". Empty: public addresses only.
+WEBHOOK_ALLOWED_NETWORKS = env_list("WEBHOOK_ALLOWED_NETWORKS", "")
+
 # The optional AI layer (knowledge.ai): any OpenAI-compatible chat completions endpoint. It is
 # on only when both AI_BASE_URL and AI_API_KEY are set; everything else works without it.
 AI_BASE_URL = os.environ.get("AI_BASE_URL", "")
