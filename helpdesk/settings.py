@@ -289,10 +289,16 @@ else:
     }
 
 # Rate limits (helpdesk.ratelimit), as "<count>/<period>" with period s, m, h or d, optionally
-# with a multiplier ("5/15m"). Login counts failed attempts per username and per client IP;
-# ticket creation counts portal submissions per client IP.
-RATELIMIT_LOGIN_USERNAME = os.environ.get("RATELIMIT_LOGIN_USERNAME", "5/15m")
+# with a multiplier ("5/15m"). Login counts failed attempts per username and client IP
+# together (the lock a stranger can cause only locks the stranger's address), with higher
+# ceilings per username across addresses (distributed guessing) and per client IP across
+# usernames (spraying). A browser or address the user signed in from before is not locked by
+# these, only slowed down to RATELIMIT_LOGIN_KNOWN. Ticket creation counts portal submissions
+# per client IP.
+RATELIMIT_LOGIN_PAIR = os.environ.get("RATELIMIT_LOGIN_PAIR", "5/15m")
+RATELIMIT_LOGIN_USERNAME = os.environ.get("RATELIMIT_LOGIN_USERNAME", "50/15m")
 RATELIMIT_LOGIN_IP = os.environ.get("RATELIMIT_LOGIN_IP", "20/15m")
+RATELIMIT_LOGIN_KNOWN = os.environ.get("RATELIMIT_LOGIN_KNOWN", "1/30s")
 RATELIMIT_TICKET_CREATE_IP = os.environ.get("RATELIMIT_TICKET_CREATE_IP", "20/h")
 # The client IP comes from REMOTE_ADDR. Behind a proxy, name the header it sets, as Django
 # spells it in request.META (HTTP_X_FORWARDED_FOR: the rightmost address, the one the proxy
