@@ -10,13 +10,13 @@ successful sign-in, and the address, remembered for `KNOWN_ADDRESS_DAYS`. A fail
 answers 400 with the form's message.
 """
 
+import logging
 from datetime import timedelta
 
 from django.contrib import admin
 from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.forms import AuthenticationForm
-from django.core import signing
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
@@ -26,6 +26,8 @@ from django.views.decorators.csrf import csrf_protect
 from django.views.decorators.debug import sensitive_post_parameters
 
 from helpdesk.ratelimit import client_ip, login_failed, login_refusal, login_username
+
+logger = logging.getLogger(__name__)
 
 KNOWN_DEVICE_COOKIE = "helpdesk_known_device"
 KNOWN_DEVICE_SALT = "helpdesk.login.known-device"
@@ -41,6 +43,7 @@ def _account_mark(username: str) -> str:
 
 
 def _device_marks(request: HttpRequest) -> list[str]:
+    # A missing, expired or forged cookie reads as "" (the default): no marks.
     value = request.get_signed_cookie(
         KNOWN_DEVICE_COOKIE,
         default="",
@@ -61,30 +64,29 @@ def known_as(request: HttpRequest, username: str) -> str:
     """How this client is known for `username`: "device", "address:<ip>", or "" (not)."""
     if not username:
         return ""
-    try:
-        if _account_mark(username) in _device_marks(request):
-            return "device"
-    except signing.BadSignature:
-        pass
+    if _account_mark(username) in _device_marks(request):
+        return "device"
     address = client_ip(request)
-    if cache.get(_address_key(username, address)):
-        return f"address:{address}"
-    return ""
+    try:
+        known_address = cache.get(_address_key(username, address))
+    except Exception:  # noqa: BLE001 - a cache that is down must not take login down
+        logger.exception("Known sign-in addresses unreadable")
+        known_address = False
+    return f"address:{address}" if known_address else ""
 
 
 def remember_client(request: HttpRequest, response: HttpResponse, username: str) -> None:
     """After a successful sign-in: this browser and this address are known for the user."""
-    cache.set(
-        _address_key(username, client_ip(request)),
-        True,
-        timeout=int(timedelta(days=KNOWN_ADDRESS_DAYS).total_seconds()),
-    )
     try:
-        marks = _device_marks(request)
-    except signing.BadSignature:
-        marks = []
+        cache.set(
+            _address_key(username, client_ip(request)),
+            True,
+            timeout=int(timedelta(days=KNOWN_ADDRESS_DAYS).total_seconds()),
+        )
+    except Exception:  # noqa: BLE001 - the address stays unknown; the sign-in stands
+        logger.exception("Known sign-in address not recorded")
     mark = _account_mark(username)
-    marks = [mark, *(m for m in marks if m != mark)][:KNOWN_DEVICE_ACCOUNTS]
+    marks = [mark, *(m for m in _device_marks(request) if m != mark)][:KNOWN_DEVICE_ACCOUNTS]
     response.set_signed_cookie(
         KNOWN_DEVICE_COOKIE,
         ",".join(marks),
@@ -105,7 +107,7 @@ class RateLimitedLoginMixin:
     def clean(self):
         username = login_username(self.request)
         refusal = login_refusal(
-            self.request, username=username, known=known_as(self.request, username)
+            self.request, username=username, known=lambda: known_as(self.request, username)
         )
         if refusal is not None:
             self.refusal = refusal

@@ -240,15 +240,18 @@ def login_limits(request: HttpRequest, username: str) -> list[tuple[str, str, st
     ]
 
 
-def login_refusal(request: HttpRequest, *, username: str, known: str = "") -> LoginRefusal | None:
+def login_refusal(
+    request: HttpRequest, *, username: str, known: Callable[[], str] = lambda: ""
+) -> LoginRefusal | None:
     """Whether this login POST may check its password now (None) or is refused, and why.
 
     A stranger who spent a counter is refused without the password being checked, so a
-    blocked attacker learns nothing. `known` names how the client is known for this
-    username ("device": the signed cookie of an earlier sign-in; "address:<ip>": an
-    address it signed in from); a known client is slowed down, not locked: while a counter
-    is spent it may still try once per RATELIMIT_LOGIN_KNOWN, so the real user gets in
-    with the right password and a stranger sharing the address gains almost nothing.
+    blocked attacker learns nothing. `known()`, asked only when a counter is spent, names how
+    the client is known for this username ("device": the signed cookie of an earlier
+    sign-in; "address:<ip>": an address it signed in from; "": not). A known client is
+    slowed down, not locked: while a counter is spent it may still try once per
+    RATELIMIT_LOGIN_KNOWN, so the real user gets in with the right password and a stranger
+    sharing the address gains almost nothing.
     """
     spent = []
     for group, value, rate in login_limits(request, username):
@@ -257,9 +260,10 @@ def login_refusal(request: HttpRequest, *, username: str, known: str = "") -> Lo
             spent.append((usage.retry_after, group))
     if not spent:
         return None
-    if known:
+    client = known()
+    if client:
         slowed = count_hit(
-            group=LOGIN_KNOWN, value=f"{username}\n{known}", rate=settings.RATELIMIT_LOGIN_KNOWN
+            group=LOGIN_KNOWN, value=f"{username}\n{client}", rate=settings.RATELIMIT_LOGIN_KNOWN
         )
         if slowed is None or slowed.count <= slowed.limit:
             return None

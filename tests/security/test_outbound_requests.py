@@ -4,6 +4,9 @@ The resolved address is checked when connecting, redirects are not followed into
 internal network, a refused target gets nothing sent and gives nothing back, and an explicit
 allow-list lets an on-premise receiver through."""
 
+import shutil
+import ssl
+import subprocess
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import SimpleNamespace
@@ -264,3 +267,80 @@ def test_the_admin_form_shows_the_message_and_saves_nothing(admin_client, admin_
     assert response.status_code == 200
     assert "Webhooks may not reach internal addresses" in response.text
     assert not WebhookSubscription.objects.exists()
+
+
+# ---------------------------------------------------------------------------------------------
+# TLS: connected to the checked address, verified for (and SNI naming) the host name
+# ---------------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def tls_server(tmp_path, monkeypatch):
+    """A real HTTPS server on 127.0.0.1 with a certificate for `localhost` only, trusted
+    through SSL_CERT_FILE as a private CA would be. Records the SNI name and Host header."""
+    openssl = shutil.which("openssl")
+    if openssl is None:
+        pytest.skip("openssl is not installed")
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(  # noqa: S603 - fixed arguments
+        [
+            openssl,
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "1",
+            "-keyout",
+            str(key),
+            "-out",
+            str(cert),
+            "-subj",
+            "/CN=localhost",
+            "-addext",
+            "subjectAltName=DNS:localhost",
+        ],
+        check=True,
+        capture_output=True,
+    )
+    monkeypatch.setenv("SSL_CERT_FILE", str(cert))
+    seen = SimpleNamespace(sni=[], hosts=[])
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self):
+            seen.hosts.append(self.headers["Host"])
+            self.send_response(200)
+            self.send_header("Content-Length", "2")
+            self.end_headers()
+            self.wfile.write(b"ok")
+
+        def log_message(self, format, *args):
+            pass
+
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert, key)
+    context.sni_callback = lambda sock, name, ctx: seen.sni.append(name)
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server.socket = context.wrap_socket(server.socket, server_side=True)
+    thread = threading.Thread(target=server.serve_forever, args=(0.02,), daemon=True)
+    thread.start()
+    seen.port = server.server_port
+    yield seen
+    server.shutdown()
+    server.server_close()
+    thread.join(timeout=5)
+
+
+def test_https_goes_to_the_checked_address_and_verifies_the_host_name(tls_server):
+    allowed = "127.0.0.0/8,::1"
+    response = outbound.fetch(
+        "GET", f"https://localhost:{tls_server.port}/", allowed_networks=allowed
+    )
+
+    assert response.status == 200 and response.body == b"ok"
+    assert tls_server.sni == ["localhost"]
+    assert tls_server.hosts == [f"localhost:{tls_server.port}"]
+    # The certificate names localhost, not the address: asked by address, it does not verify.
+    with pytest.raises(outbound.OutboundError, match="CERTIFICATE_VERIFY_FAILED|mismatch"):
+        outbound.fetch("GET", f"https://127.0.0.1:{tls_server.port}/", allowed_networks=allowed)
