@@ -4,6 +4,7 @@ Production sets DEBUG=false, SECRET_KEY and DATABASE_URL; everything else has a 
 `.env.example` lists every variable.
 """
 
+import ipaddress
 import os
 from pathlib import Path
 
@@ -213,6 +214,14 @@ MANAGER_WEBHOOK_SECRET = os.environ.get("MANAGER_WEBHOOK_SECRET", "")
 # resolved address at every delivery. Networks listed here are allowed all the same: an
 # on-premise receiver, e.g. "10.0.0.0/8,192.168.1.5". Empty: public addresses only.
 WEBHOOK_ALLOWED_NETWORKS = env_list("WEBHOOK_ALLOWED_NETWORKS", "")
+for _network in WEBHOOK_ALLOWED_NETWORKS:
+    try:
+        ipaddress.ip_network(_network, strict=False)
+    except ValueError:
+        raise ImproperlyConfigured(
+            f"WEBHOOK_ALLOWED_NETWORKS: {_network!r} is not an IP address or network "
+            "(e.g. 10.0.0.0/8,192.168.1.5)."
+        ) from None
 
 # The optional AI layer (knowledge.ai): any OpenAI-compatible chat completions endpoint. It is
 # on only when both AI_BASE_URL and AI_API_KEY are set; everything else works without it.

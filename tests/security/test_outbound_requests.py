@@ -18,6 +18,7 @@ from helpdesk import outbound
 from helpdesk.models import WEBHOOK_EVENTS, WebhookDelivery, WebhookSubscription
 from helpdesk.tasks import deliver_webhook
 from helpdesk.webhooks import webhook_send
+from tests.security.test_production_settings import PRODUCTION_ENV, run_manage
 
 
 def start_server(address: str, *, redirect_to: str | None = None):
@@ -228,6 +229,12 @@ def test_public_addresses_and_allow_listed_networks_pass_the_check():
 def test_a_malformed_allow_list_is_a_configuration_error():
     with pytest.raises(ImproperlyConfigured, match="not an IP address or network"):
         outbound.check_url("http://10.1.2.3/", allowed_networks="10.0.0.0/8,intranet")
+
+    # The setting is checked when the settings load: the server does not start with it.
+    env = {**PRODUCTION_ENV, "WEBHOOK_ALLOWED_NETWORKS": "10.0.0.0/8,intranet"}
+    result = run_manage("check", env=env)
+    assert result.returncode != 0
+    assert "WEBHOOK_ALLOWED_NETWORKS: 'intranet' is not an IP address" in result.stderr
 
 
 # ---------------------------------------------------------------------------------------------
