@@ -14,6 +14,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from helpdesk import outbound
 from helpdesk.api.models import ApiToken, IdempotencyRecord  # noqa: F401
 from helpdesk.mail.models import InboundEmail, Mailbox  # noqa: F401
 
@@ -49,6 +50,24 @@ def validate_webhook_events(value) -> None:
 validate_webhook_url = URLValidator(schemes=["http", "https"])
 
 
+def validate_webhook_address(url: str) -> None:
+    """Refuse, when it is saved, a URL whose host is or resolves to an internal address
+    (loopback, private, link-local, metadata...) unless WEBHOOK_ALLOWED_NETWORKS allows it.
+    Delivery checks the resolved address again when it connects; that check is the guard,
+    this one is the early, clear message."""
+    try:
+        outbound.check_url(url, allowed_networks=settings.WEBHOOK_ALLOWED_NETWORKS)
+    except outbound.AddressNotAllowed as exc:
+        raise ValidationError(
+            f"Webhooks may not reach internal addresses: {exc.host} is {exc.address} "
+            f"({exc.reason}). For a receiver on your own network, an operator can allow it "
+            "with the WEBHOOK_ALLOWED_NETWORKS setting.",
+            code="address_not_allowed",
+        ) from None
+    except outbound.OutboundError:
+        pass  # not an http(s) URL: validate_webhook_url says so
+
+
 class WebhookSubscription(models.Model):
     name = models.CharField(max_length=100)
     url = models.URLField(max_length=500, validators=[validate_webhook_url])
@@ -76,6 +95,13 @@ class WebhookSubscription(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def clean(self):
+        if self.url:
+            try:
+                validate_webhook_address(self.url)
+            except ValidationError as exc:
+                raise ValidationError({"url": exc.messages}) from None
 
 
 class WebhookDelivery(models.Model):

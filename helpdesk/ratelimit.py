@@ -199,30 +199,95 @@ def limit_posts_per_ip(
     return decorator
 
 
-def _username(request: HttpRequest) -> str:
+def login_username(request: HttpRequest) -> str:
+    """The username of a login POST as counted: trimmed, lower-cased, bounded."""
     return request.POST.get("username", "").strip().lower()[:USERNAME_KEY_LENGTH]
 
 
-def login_limits(request: HttpRequest) -> list[tuple[str, str, str]]:
-    """The two login counters (group, counted value, rate): failed attempts per username, and
-    per client IP."""
+# Login failures are counted three ways. The pair (username, address) is the lock a stranger
+# can reach, and it locks only the stranger's own address. The username alone has a much
+# higher ceiling (guessing spread over many addresses), the address alone one for spraying
+# many usernames. A known device or known address is only slowed down by the last two.
+LOGIN_PAIR, LOGIN_USERNAME, LOGIN_IP, LOGIN_KNOWN = (
+    "login-pair",
+    "login-username",
+    "login-ip",
+    "login-known",
+)
+
+LOGIN_MESSAGES = {
+    LOGIN_PAIR: "Too many attempts from your network for this account; try again in {wait}.",
+    LOGIN_IP: "Too many attempts from your network; try again in {wait}.",
+    LOGIN_USERNAME: (
+        "Too many attempts for this account from many networks; try again in {wait}. If you "
+        "have signed in from this browser or this network before, you can still sign in."
+    ),
+    LOGIN_KNOWN: "Too many attempts for this account; try again in {wait}.",
+}
+
+
+@dataclass(frozen=True)
+class LoginRefusal:
+    """Why a login POST is not checked now, and when it may be tried again."""
+
+    retry_after: int
+    message: str
+
+
+def _wait_text(seconds: int) -> str:
+    if seconds < 60:
+        return f"{seconds} second{'s' if seconds != 1 else ''}"
+    minutes = -(-seconds // 60)
+    return f"{minutes} minute{'s' if minutes != 1 else ''}"
+
+
+def _refusal(group: str, retry_after: int) -> LoginRefusal:
+    return LoginRefusal(retry_after, LOGIN_MESSAGES[group].format(wait=_wait_text(retry_after)))
+
+
+def login_limits(request: HttpRequest, username: str) -> list[tuple[str, str, str]]:
+    """The three failure counters (group, counted value, rate) of a login POST."""
+    address = client_ip(request)
     return [
-        ("login-username", _username(request), settings.RATELIMIT_LOGIN_USERNAME),
-        ("login-ip", client_ip(request), settings.RATELIMIT_LOGIN_IP),
+        (LOGIN_PAIR, f"{username}\n{address}", settings.RATELIMIT_LOGIN_PAIR),
+        (LOGIN_USERNAME, username, settings.RATELIMIT_LOGIN_USERNAME),
+        (LOGIN_IP, address, settings.RATELIMIT_LOGIN_IP),
     ]
 
 
-def login_blocked_for(request: HttpRequest) -> int | None:
-    """Seconds until this login POST may be tried again, or None when it is allowed."""
-    waits = []
-    for group, value, rate in login_limits(request):
+def login_refusal(
+    request: HttpRequest, *, username: str, known: Callable[[], str] = lambda: ""
+) -> LoginRefusal | None:
+    """Whether this login POST may check its password now (None) or is refused, and why.
+
+    A stranger who spent a counter is refused without the password being checked, so a
+    blocked attacker learns nothing. `known()`, asked only when a counter is spent, names how
+    the client is known for this username ("device": the signed cookie of an earlier
+    sign-in; "address:<ip>": an address it signed in from; "": not). A known client is
+    slowed down, not locked: while a counter is spent it may still try once per
+    RATELIMIT_LOGIN_KNOWN, so the real user gets in with the right password and a stranger
+    sharing the address gains almost nothing.
+    """
+    spent = []
+    for group, value, rate in login_limits(request, username):
         usage = _usage(group=group, value=value, rate=rate, increment=False)
         if usage is not None and usage.spent:
-            waits.append(usage.retry_after)
-    return max(waits) if waits else None
+            spent.append((usage.retry_after, group))
+    if not spent:
+        return None
+    client = known()
+    if client:
+        slowed = count_hit(
+            group=LOGIN_KNOWN, value=f"{username}\n{client}", rate=settings.RATELIMIT_LOGIN_KNOWN
+        )
+        if slowed is None or slowed.count <= slowed.limit:
+            return None
+        return _refusal(LOGIN_KNOWN, slowed.retry_after)
+    retry_after, group = max(spent)
+    return _refusal(group, retry_after)
 
 
-def login_failed(request: HttpRequest) -> None:
-    """Counts one failed login against the username and the client IP."""
-    for group, value, rate in login_limits(request):
+def login_failed(request: HttpRequest, *, username: str) -> None:
+    """Counts one failed login against the pair, the username and the client address."""
+    for group, value, rate in login_limits(request, username):
         count_hit(group=group, value=value, rate=rate)

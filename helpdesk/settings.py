@@ -4,6 +4,7 @@ Production sets DEBUG=false, SECRET_KEY and DATABASE_URL; everything else has a 
 `.env.example` lists every variable.
 """
 
+import ipaddress
 import os
 from pathlib import Path
 
@@ -215,6 +216,20 @@ INBOUND_EMAIL_MAX_BYTES = int(os.environ.get("INBOUND_EMAIL_MAX_BYTES", str(25 *
 MANAGER_WEBHOOK_URL = os.environ.get("MANAGER_WEBHOOK_URL", "")
 MANAGER_WEBHOOK_SECRET = os.environ.get("MANAGER_WEBHOOK_SECRET", "")
 
+# Webhook subscriptions (helpdesk.outbound) never reach loopback, private, link-local,
+# metadata or other internal addresses, checked when the URL is saved and again for the
+# resolved address at every delivery. Networks listed here are allowed all the same: an
+# on-premise receiver, e.g. "10.0.0.0/8,192.168.1.5". Empty: public addresses only.
+WEBHOOK_ALLOWED_NETWORKS = env_list("WEBHOOK_ALLOWED_NETWORKS", "")
+for _network in WEBHOOK_ALLOWED_NETWORKS:
+    try:
+        ipaddress.ip_network(_network, strict=False)
+    except ValueError:
+        raise ImproperlyConfigured(
+            f"WEBHOOK_ALLOWED_NETWORKS: {_network!r} is not an IP address or network "
+            "(e.g. 10.0.0.0/8,192.168.1.5)."
+        ) from None
+
 # The optional AI layer (knowledge.ai): any OpenAI-compatible chat completions endpoint. It is
 # on only when both AI_BASE_URL and AI_API_KEY are set; everything else works without it.
 AI_BASE_URL = os.environ.get("AI_BASE_URL", "")
@@ -290,10 +305,16 @@ else:
     }
 
 # Rate limits (helpdesk.ratelimit), as "<count>/<period>" with period s, m, h or d, optionally
-# with a multiplier ("5/15m"). Login counts failed attempts per username and per client IP;
-# ticket creation counts portal submissions per client IP.
-RATELIMIT_LOGIN_USERNAME = os.environ.get("RATELIMIT_LOGIN_USERNAME", "5/15m")
+# with a multiplier ("5/15m"). Login counts failed attempts per username and client IP
+# together (the lock a stranger can cause only locks the stranger's address), with higher
+# ceilings per username across addresses (distributed guessing) and per client IP across
+# usernames (spraying). A browser or address the user signed in from before is not locked by
+# these, only slowed down to RATELIMIT_LOGIN_KNOWN. Ticket creation counts portal submissions
+# per client IP.
+RATELIMIT_LOGIN_PAIR = os.environ.get("RATELIMIT_LOGIN_PAIR", "5/15m")
+RATELIMIT_LOGIN_USERNAME = os.environ.get("RATELIMIT_LOGIN_USERNAME", "50/15m")
 RATELIMIT_LOGIN_IP = os.environ.get("RATELIMIT_LOGIN_IP", "20/15m")
+RATELIMIT_LOGIN_KNOWN = os.environ.get("RATELIMIT_LOGIN_KNOWN", "1/30s")
 RATELIMIT_TICKET_CREATE_IP = os.environ.get("RATELIMIT_TICKET_CREATE_IP", "20/h")
 # The client IP comes from REMOTE_ADDR. Behind a proxy, name the header it sets, as Django
 # spells it in request.META (HTTP_X_FORWARDED_FOR: the rightmost address, the one the proxy

@@ -7,6 +7,7 @@ from helpdesk.api import errors as api_errors
 from helpdesk.mail import views as mail_views
 
 admin.site.site_header = "Helpdesk administration"
+admin.site.login_form = login.AdminLoginForm
 admin.site.site_title = "Helpdesk admin"
 
 urlpatterns = [

@@ -429,8 +429,7 @@ def _send_email(notification: Notification) -> None:
 
 
 class NoRedirects(urllib.request.HTTPRedirectHandler):
-    """A redirect is a failure: urllib would silently turn the POST into a GET. Also used by
-    the webhook subscriptions (`helpdesk.webhooks`)."""
+    """A redirect is a failure: urllib would silently turn the POST into a GET."""
 
     def redirect_request(self, req, fp, code, msg, headers, newurl):
         return None

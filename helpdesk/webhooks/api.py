@@ -17,7 +17,12 @@ from rest_framework.views import APIView
 from helpdesk.api.errors import service_errors
 from helpdesk.api.pagination import paginated
 from helpdesk.api.permissions import IsStaff
-from helpdesk.models import WEBHOOK_EVENTS, WebhookSubscription, validate_webhook_url
+from helpdesk.models import (
+    WEBHOOK_EVENTS,
+    WebhookSubscription,
+    validate_webhook_address,
+    validate_webhook_url,
+)
 from helpdesk.webhooks.recording import (
     webhook_subscription_enable,
     webhook_subscription_rotate_secret,
@@ -29,7 +34,9 @@ EDITABLE = ("name", "url", "events", "active")
 class WebhookSubscriptionSerializer(serializers.Serializer):
     id = serializers.IntegerField(read_only=True)
     name = serializers.CharField(max_length=100)
-    url = serializers.URLField(max_length=500, validators=[validate_webhook_url])
+    url = serializers.URLField(
+        max_length=500, validators=[validate_webhook_url, validate_webhook_address]
+    )
     events = serializers.MultipleChoiceField(choices=WEBHOOK_EVENTS)
     active = serializers.BooleanField(default=True)
     consecutive_failures = serializers.IntegerField(read_only=True)

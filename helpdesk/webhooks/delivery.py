@@ -3,19 +3,19 @@
 import json
 import logging
 import time
-import urllib.error
-import urllib.request
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
+from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
+from helpdesk import outbound
 from helpdesk.models import WebhookDelivery, WebhookSubscription
-from tickets.notifications import NoRedirects, notify, webhook_signature
+from tickets.notifications import notify, webhook_signature
 
 logger = logging.getLogger(__name__)
 
@@ -66,26 +66,27 @@ def _snippet(raw: bytes) -> str:
 
 
 def post(url: str, *, body: bytes, headers: dict[str, str]) -> Answer:
-    """POST once, with a timeout and no redirects. Never raises for transport errors."""
-    if not url.lower().startswith(("http://", "https://")):
-        return Answer(None, "", "The URL must be http:// or https://.")
-    # The scheme was checked above: only http(s), never file: or custom schemes.
-    request = urllib.request.Request(url, data=body, headers=headers, method="POST")  # noqa: S310
-    opener = urllib.request.build_opener(NoRedirects)
+    """POST once through the guarded fetch (`helpdesk.outbound`): a timeout, no redirects,
+    and never to an internal address unless WEBHOOK_ALLOWED_NETWORKS allows it. A refused
+    address records only the refusal, nothing from the target. Never raises for transport
+    errors."""
     try:
-        with opener.open(request, timeout=TIMEOUT_SECONDS) as response:
-            return Answer(response.status, _snippet(response.read(SNIPPET_LENGTH)), "")
-    except urllib.error.HTTPError as exc:
-        try:
-            snippet = _snippet(exc.read(SNIPPET_LENGTH))
-        except OSError:
-            snippet = ""
-        finally:
-            exc.close()
-        return Answer(exc.code, snippet, f"HTTP {exc.code}")
-    except (urllib.error.URLError, TimeoutError, OSError) as exc:
-        reason = getattr(exc, "reason", exc)
-        return Answer(None, "", f"Unreachable: {reason}"[:500])
+        response = outbound.fetch(
+            "POST",
+            url,
+            body=body,
+            headers=headers,
+            timeout=TIMEOUT_SECONDS,
+            max_body=SNIPPET_LENGTH,
+            allowed_networks=settings.WEBHOOK_ALLOWED_NETWORKS,
+        )
+    except outbound.OutboundError as exc:
+        # AddressNotAllowed included: "refused: address not allowed (...)", nothing sent.
+        return Answer(None, "", str(exc)[:500])
+    answer = Answer(response.status, _snippet(response.body), "")
+    if not answer.ok:
+        answer.error = f"HTTP {response.status}"
+    return answer
 
 
 def webhook_deliver(*, delivery: WebhookDelivery) -> bool:

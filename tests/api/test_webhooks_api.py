@@ -63,3 +63,29 @@ def test_list_query_count_does_not_grow(admin_client, throttles_off, django_asse
     with django_assert_max_num_queries(1):
         response = admin_client.get("/api/v1/webhooks?page_size=12")
     assert len(response.json()["results"]) == 12
+
+
+def test_the_api_answers_400_for_an_internal_url_and_saves_nothing(admin_client):
+    response = admin_client.post(
+        "/api/v1/webhooks",
+        {"name": "CRM", "url": "http://localhost:8080/hook", "events": ["ticket.created"]},
+        format="json",
+    )
+
+    error = assert_error(response, 400)
+    assert "Webhooks may not reach internal addresses" in error["fields"]["url"][0]
+    assert not WebhookSubscription.objects.exists()
+
+
+def test_the_api_refuses_changing_a_url_to_an_internal_one(admin_client):
+    subscription = WebhookSubscription.objects.create(
+        name="CRM", url="https://93.184.215.14/in", events=["ticket.created"]
+    )
+
+    response = admin_client.patch(
+        f"/api/v1/webhooks/{subscription.pk}", {"url": "http://10.0.0.5/in"}, format="json"
+    )
+
+    assert_error(response, 400)
+    subscription.refresh_from_db()
+    assert subscription.url == "https://93.184.215.14/in"

@@ -1,14 +1,18 @@
-"""Rate limits: failed logins per username and per IP, portal ticket filings per IP. Past the
-limit the answer is a clear 429 page with Retry-After, and nothing is saved."""
+"""Rate limits: failed logins per username and address together (with ceilings per username
+and per address), portal ticket filings per IP. Past the limit the answer is a clear 429
+with Retry-After, and nothing is saved. A stranger cannot lock a known user out."""
 
+import re
 import threading
 from datetime import timedelta
 
 import pytest
 import time_machine
 from django.db import close_old_connections, connection
+from django.test import Client
 from django.utils import timezone
 
+from helpdesk.login import KNOWN_DEVICE_COOKIE
 from helpdesk.models import RateLimitWindow
 from helpdesk.ratelimit import parse_rate, windows_delete_ended
 from tests.factories import CustomerWithAccountFactory
@@ -21,8 +25,10 @@ PASSWORD = "correct horse battery"
 
 @pytest.fixture
 def low_limits(settings):
-    settings.RATELIMIT_LOGIN_USERNAME = "3/15m"
+    settings.RATELIMIT_LOGIN_PAIR = "3/15m"
+    settings.RATELIMIT_LOGIN_USERNAME = "6/15m"
     settings.RATELIMIT_LOGIN_IP = "5/15m"
+    settings.RATELIMIT_LOGIN_KNOWN = "1/30s"
     settings.RATELIMIT_TICKET_CREATE_IP = "2/h"
 
 
@@ -52,22 +58,159 @@ def test_a_failed_login_answers_400_with_the_form_message(client, low_limits, ac
     assert "Please enter a correct username and password" in response.text
 
 
-def test_failed_logins_per_username_lock_that_username_even_with_the_right_password(
+PAIR_MESSAGE = "Too many attempts from your network for this account; try again in 15 minutes."
+CEILING_MESSAGE = "Too many attempts for this account from many networks; try again in 15"
+ATTACKER, USER_HOME, ELSEWHERE = "203.0.113.66", "198.51.100.9", "192.0.2.44"
+
+
+def alert(response) -> str:
+    return re.search(r'role="alert">([^<]*)<', response.text).group(1).strip()
+
+
+def signed_in(client) -> bool:
+    return "_auth_user_id" in client.session
+
+
+def known_device_client(account) -> Client:
+    """A browser the user signed in from (at another address), signed out again: it keeps
+    only the known-device cookie, as a browser does after signing out."""
+    browser = Client()
+    response = login(browser, account.username, password=PASSWORD, ip=ELSEWHERE)
+    assert response.status_code == 302
+    cookie = response.cookies[KNOWN_DEVICE_COOKIE]
+    assert cookie["httponly"] and account.username not in cookie.value
+    fresh = Client()
+    fresh.cookies[KNOWN_DEVICE_COOKIE] = cookie.value
+    return fresh
+
+
+def test_a_strangers_failures_lock_only_the_strangers_address_and_say_so(
     client, low_limits, account
 ):
-    for ip in ("203.0.113.1", "203.0.113.2", "203.0.113.3"):
-        assert login(client, account.username, ip=ip).status_code == 400
+    for _ in range(3):
+        assert login(client, account.username, ip=ATTACKER).status_code == 400
 
-    # Another address, the right password: the username is locked for the window.
-    response = login(client, account.username.upper(), password=PASSWORD, ip="198.51.100.9")
+    # The attacker, even with the right password, is refused before the password check.
+    blocked = login(client, account.username, password=PASSWORD, ip=ATTACKER)
+    assert_rate_limited(blocked)
+    assert PAIR_MESSAGE in blocked.text
+    assert not signed_in(client)
+    # The real user, from their own address, signs in at once.
+    user = Client()
+    assert login(user, account.username, password=PASSWORD, ip=USER_HOME).status_code == 302
+    assert signed_in(user)
 
-    assert_rate_limited(response)
-    assert "_auth_user_id" not in client.session
-    # Other usernames from that address are not affected.
-    other = CustomerWithAccountFactory().user
-    other.set_password(PASSWORD)
-    other.save()
-    assert login(client, other.username, password=PASSWORD, ip="198.51.100.9").status_code == 302
+
+def test_the_blocked_answer_is_the_login_form_with_the_username_kept(client, low_limits, account):
+    for _ in range(3):
+        login(client, account.username, ip=ATTACKER)
+
+    response = login(client, account.username, ip=ATTACKER)
+
+    assert response.status_code == 429 and int(response["Retry-After"]) > 800
+    assert 'role="alert"' in response.text and PAIR_MESSAGE in response.text
+    assert f'name="username" value="{account.username}"' in response.text
+    assert 'name="password"' in response.text
+
+
+def test_the_message_does_not_reveal_whether_the_account_exists(client, low_limits, account):
+    for username, ip in ((account.username, ATTACKER), ("nobody-by-this-name", ELSEWHERE)):
+        for _ in range(3):
+            login(client, username, ip=ip)
+    existing = login(client, account.username, ip=ATTACKER)
+    missing = login(client, "nobody-by-this-name", ip=ELSEWHERE)
+
+    assert existing.status_code == missing.status_code == 429
+    assert existing["Retry-After"] == missing["Retry-After"]
+    assert alert(existing) == alert(missing) == PAIR_MESSAGE
+
+
+def test_a_known_device_signs_in_from_the_attackers_address(client, low_limits, account):
+    browser = known_device_client(account)
+    for _ in range(3):
+        assert login(client, account.username, ip=ATTACKER).status_code == 400
+    assert_rate_limited(login(client, account.username, password=PASSWORD, ip=ATTACKER))
+
+    # The user's own browser, behind the same address (an office, a café): slowed, not locked.
+    assert login(browser, account.username, password=PASSWORD, ip=ATTACKER).status_code == 302
+    assert signed_in(browser)
+
+
+def test_a_known_device_is_slowed_down_not_locked(low_limits, account):
+    browser = known_device_client(account)
+    start = timezone.now()
+    with time_machine.travel(start, tick=False):
+        for _ in range(3):
+            login(Client(), account.username, ip=ATTACKER)
+        # One password check now (a typo), then the next waits its turn: 30 seconds.
+        assert login(browser, account.username, ip=ATTACKER).status_code == 400
+        slowed = login(browser, account.username, password=PASSWORD, ip=ATTACKER)
+        assert slowed.status_code == 429 and int(slowed["Retry-After"]) == 30
+        assert "Too many attempts for this account; try again in 30 seconds." in slowed.text
+        assert not signed_in(browser)
+    with time_machine.travel(start + timedelta(seconds=30), tick=False):
+        assert login(browser, account.username, password=PASSWORD, ip=ATTACKER).status_code == 302
+
+
+def test_a_known_address_is_slowed_down_not_locked(client, low_limits, account):
+    # The user signed in from the office before; a stranger in the same office keeps
+    # guessing, and spends every counter (pair, username and address) at the pace allowed.
+    start = timezone.now()
+    with time_machine.travel(start, tick=False):
+        assert login(Client(), account.username, password=PASSWORD, ip=ATTACKER).status_code == 302
+    for attempt in range(6):
+        with time_machine.travel(start + timedelta(seconds=30 * attempt), tick=False):
+            assert login(client, account.username, ip=ATTACKER).status_code == 400
+    with time_machine.travel(start + timedelta(seconds=30 * 6 - 1), tick=False):
+        # Slowed: the next check from this address waits its turn.
+        assert login(client, account.username, ip=ATTACKER).status_code == 429
+
+    with time_machine.travel(start + timedelta(seconds=30 * 7), tick=False):
+        colleague_browser = Client()  # no cookie: known by the address only
+        response = login(colleague_browser, account.username, password=PASSWORD, ip=ATTACKER)
+
+    assert response.status_code == 302 and signed_in(colleague_browser)
+
+
+def test_distributed_guessing_hits_the_per_username_ceiling_but_not_a_known_device(
+    low_limits, account
+):
+    browser = known_device_client(account)
+    for number in range(6):  # six addresses, one failure each: no pair is near its limit
+        assert login(Client(), account.username, ip=f"203.0.113.{number}").status_code == 400
+
+    stranger = login(Client(), account.username, password=PASSWORD, ip="203.0.113.200")
+    unknown_user = Client()
+    from_new_address = login(unknown_user, account.username, password=PASSWORD, ip=USER_HOME)
+
+    assert_rate_limited(stranger)
+    assert CEILING_MESSAGE in stranger.text
+    assert from_new_address.status_code == 429 and not signed_in(unknown_user)
+    assert login(browser, account.username, password=PASSWORD, ip=USER_HOME).status_code == 302
+    assert signed_in(browser)
+
+
+def test_the_admin_login_form_tells_the_blocked_attacker_too(client, low_limits, account):
+    for _ in range(3):
+        login(client, account.username, ip=ATTACKER)
+
+    response = client.post(
+        "/admin/login/",
+        {"username": account.username, "password": PASSWORD},
+        REMOTE_ADDR=ATTACKER,
+    )
+
+    assert response.status_code == 429 and int(response["Retry-After"]) > 0
+    assert PAIR_MESSAGE in response.text and 'name="password"' in response.text
+
+
+def test_a_forged_known_device_cookie_is_ignored(client, low_limits, account):
+    for _ in range(3):
+        login(client, account.username, ip=ATTACKER)
+    forged = Client()
+    forged.cookies[KNOWN_DEVICE_COOKIE] = "anything:signed-by-nobody"
+
+    assert_rate_limited(login(forged, account.username, password=PASSWORD, ip=ATTACKER))
 
 
 def test_failed_logins_per_ip_block_that_address_for_every_username(client, low_limits):
@@ -164,6 +307,8 @@ def test_failing_counting_skips_the_limit_instead_of_failing_login(
 
     monkeypatch.setattr("helpdesk.ratelimit._count", broken)
     monkeypatch.setattr("helpdesk.ratelimit._peek", broken)
+    monkeypatch.setattr("helpdesk.login.cache.get", broken)
+    monkeypatch.setattr("helpdesk.login.cache.set", broken)
 
     failed = login(client, "nobody")
     ok = login(client, account.username, password=PASSWORD)
@@ -171,6 +316,7 @@ def test_failing_counting_skips_the_limit_instead_of_failing_login(
 
     assert (failed.status_code, ok.status_code, filed.status_code) == (400, 302, 302)
     assert "not applied: counting failed" in caplog.text
+    assert "Known sign-in address not recorded" in caplog.text
 
 
 def test_a_window_that_ended_counts_again_from_one(client, low_limits):
@@ -193,10 +339,10 @@ def test_the_daily_clean_up_deletes_only_windows_that_ended(client, low_limits):
     start = timezone.now()
     with time_machine.travel(start, tick=False):
         client.post("/portal/", ticket_data(1))  # an hour's window
-        login(client, "someone")  # two 15-minute windows: username and address
-        assert RateLimitWindow.objects.count() == 3
+        login(client, "someone")  # three 15-minute windows: pair, username and address
+        assert RateLimitWindow.objects.count() == 4
     with time_machine.travel(start + timedelta(minutes=30), tick=False):
-        assert windows_delete_ended() == 2
+        assert windows_delete_ended() == 3
         assert RateLimitWindow.objects.count() == 1
 
 
