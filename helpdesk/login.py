@@ -39,7 +39,7 @@ KNOWN_DEVICE_ACCOUNTS = 5
 
 def _account_mark(username: str) -> str:
     # Keyed by SECRET_KEY: the cookie names no account, and cannot be made for one.
-    return salted_hmac(KNOWN_DEVICE_SALT, username).hexdigest()[:20]
+    return salted_hmac(KNOWN_DEVICE_SALT, username, algorithm="sha256").hexdigest()[:20]
 
 
 def _device_marks(request: HttpRequest) -> list[str]:
@@ -56,7 +56,7 @@ def _device_marks(request: HttpRequest) -> list[str]:
 def _address_key(username: str, address: str) -> str:
     return (
         "login-known-address:"
-        + salted_hmac(KNOWN_DEVICE_SALT, f"{username}\n{address}").hexdigest()
+        + salted_hmac(KNOWN_DEVICE_SALT, f"{username}\n{address}", algorithm="sha256").hexdigest()
     )
 
 
