@@ -236,8 +236,14 @@ AI_BASE_URL = os.environ.get("AI_BASE_URL", "")
 AI_API_KEY = os.environ.get("AI_API_KEY", "")
 AI_MODEL = os.environ.get("AI_MODEL", "gpt-4o-mini")
 # Short on purpose: model calls run in background jobs, and a slow model must not hold them.
+# One call (connect, every read, retries) ends within AI_DEADLINE_SECONDS whatever the
+# provider does; each attempt also gives up after AI_TIMEOUT_SECONDS without data.
+AI_DEADLINE_SECONDS = float(os.environ.get("AI_DEADLINE_SECONDS", "20"))
 AI_TIMEOUT_SECONDS = float(os.environ.get("AI_TIMEOUT_SECONDS", "10"))
 AI_MAX_RETRIES = int(os.environ.get("AI_MAX_RETRIES", "1"))
+# The deadline of a model call made inside a web request (POST /api/v1/ai/query): well inside
+# the web server's worker timeout (gunicorn's default is 30 s), so the agent gets a 504.
+AI_REQUEST_DEADLINE_SECONDS = float(os.environ.get("AI_REQUEST_DEADLINE_SECONDS", "15"))
 # The provider's circuit breaker (knowledge.ai.breaker): this many provider faults in a row
 # pause every model call for AI_PAUSE_SECONDS, doubled at each trip in a row up to the maximum.
 AI_PAUSE_AFTER_FAULTS = int(os.environ.get("AI_PAUSE_AFTER_FAULTS", "3"))

@@ -2,12 +2,16 @@
 for administrators, and the AI proxy for agents.
 
 The AI proxy calls `knowledge.ai.service` like every other model call, so the call is logged
-as an `AIInteraction` and counts against the monthly budget; when the AI is off, over budget
-or failing, the answer is a 503 in the one error format.
+as an `AIInteraction` and counts against the monthly budget; when the AI is off, over budget,
+failing or paused, the answer is a 503 in the one error format (with `Retry-After` when calls
+are paused). It is the one model call made inside a web request, so its deadline is the
+shorter `AI_REQUEST_DEADLINE_SECONDS`, well inside the web server's worker timeout: a model
+that does not answer in time gets the agent a 504 `ai_timeout`, never a killed worker.
 """
 
 import math
 
+from django.conf import settings
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
 from django.http import Http404
@@ -23,7 +27,7 @@ from helpdesk.api.permissions import IsAgent, ReadAnyoneWriteStaff
 from helpdesk.api.throttles import DEFAULT_THROTTLES, AiThrottle
 from knowledge import selectors, services
 from knowledge.ai import breaker
-from knowledge.ai.client import ai_enabled
+from knowledge.ai.client import ai_enabled, call_deadline_seconds
 from knowledge.ai.service import ai_call_json
 from knowledge.models import AIInteraction, Article
 from knowledge.serializers import (
@@ -55,6 +59,20 @@ class AiPaused(AiUnavailable):
     def __init__(self, detail: str) -> None:
         super().__init__(detail)
         self.wait = max(1, math.ceil(breaker.seconds_paused()))
+
+
+class AiTimeout(exceptions.APIException):
+    """The model did not answer within the request's deadline."""
+
+    status_code = status.HTTP_504_GATEWAY_TIMEOUT
+    default_code = "ai_timeout"
+    default_detail = "The AI assistant did not answer in time. Try again later."
+
+
+def request_deadline_seconds() -> float:
+    """A model call inside a web request: `AI_REQUEST_DEADLINE_SECONDS`, never more than a
+    call's own deadline."""
+    return min(float(settings.AI_REQUEST_DEADLINE_SECONDS), call_deadline_seconds())
 
 
 def _is_staff(user) -> bool:
@@ -196,7 +214,8 @@ class AiQuery(APIView):
         summary="Ask the AI about a ticket (agents)",
         description=(
             "Logged and budgeted like every model call. 503 when the AI is off, the monthly "
-            "budget is spent or the model fails."
+            "budget is spent, the model fails or calls are paused (with `Retry-After`); 504 "
+            "when the model does not answer within `AI_REQUEST_DEADLINE_SECONDS`."
         ),
         request=AiQuerySerializer,
         responses={200: AiAnswerSerializer},
@@ -212,17 +231,27 @@ class AiQuery(APIView):
             raise ValidationError({"ticket": ["No ticket with this reference."]}) from None
         if not ai_enabled():
             raise AiUnavailable("The AI assistant is off on this helpdesk.")
+        deadline = request_deadline_seconds()
         result = ai_call_json(
             purpose=AIInteraction.Purpose.QUERY,
             messages=_ai_messages(ticket, serializer.validated_data["question"]),
             schema_hint=AI_SCHEMA_HINT,
             ticket=ticket,
+            deadline=deadline,
         )
         outcome = result.interaction.outcome
         if outcome == AIInteraction.Outcome.SKIPPED_BUDGET:
             raise AiUnavailable("This month's AI budget is spent.", code="ai_budget_exhausted")
         if outcome == AIInteraction.Outcome.SKIPPED_PAUSED:
             raise AiPaused(result.interaction.error)
+        if result.data is None and (pause := breaker.current_pause()) is not None:
+            # This call's fault (a 429, or one fault too many) paused calls: say until when.
+            raise AiPaused(breaker.paused_message(pause))
+        if result.timed_out:
+            raise AiTimeout(
+                f"The AI assistant did not answer in time (at most {deadline:g} s). "
+                "Try again later."
+            )
         answer = (result.data or {}).get("answer")
         if not isinstance(answer, str) or not answer.strip():
             raise AiUnavailable("The AI assistant did not answer. Try again later.")

@@ -99,7 +99,7 @@ def answer_new_ticket(ctx) -> None:
     """Deferred after-hook on "create": run the cascade (which finds the ticket's policy and
     does nothing without one, or with "never"). It runs in the ticket's follow-up task,
     already in the background and after routing, so not in a task of its own; a model call
-    is bounded by AI_TIMEOUT_SECONDS and its retries, well inside the task timeout. Any
+    is bounded by AI_DEADLINE_SECONDS (retries included), well inside the task timeout. Any
     fault leaves the ticket to agents."""
     from knowledge import tasks
 

@@ -11,7 +11,7 @@ Vectors are L2-normalised float32 values, little-endian, in a BinaryField, so a 
 similarity is a dot product computed in Python. That is fine for a help center of a few
 thousand articles (each search reads every vector of the model); beyond that, pgvector.
 
-Embedding a search query uses a `QUERY_TIMEOUT_SECONDS` timeout and no retry; any fault is
+Embedding a search query has a `QUERY_DEADLINE_SECONDS` deadline and no retry; any fault is
 logged and the search is full-text alone.
 """
 
@@ -27,12 +27,13 @@ from django.conf import settings
 from django.db import transaction
 
 from knowledge.ai import breaker
-from knowledge.ai.client import ai_enabled, get_client
+from knowledge.ai.client import ai_enabled, call_within_deadline
 from knowledge.ai.service import (
     MAX_ERROR_LENGTH,
     call_permit,
     check_budget_alerts,
     cost_for,
+    log_interrupted_call,
 )
 from knowledge.models import AIInteraction, Article, ArticleEmbedding
 
@@ -43,7 +44,7 @@ PURPOSE = AIInteraction.Purpose.EMBEDDING
 
 BATCH_SIZE = 16
 MAX_TEXT_CHARS = 8000  # well under every embedding model's input limit
-QUERY_TIMEOUT_SECONDS = 2.0
+QUERY_DEADLINE_SECONDS = 2.0
 PROMPT_LOG_CHARS = 300  # per text: enough to see what was embedded
 
 
@@ -90,10 +91,12 @@ def cosine(a, b) -> float:
 
 
 def embed_texts(
-    texts: list[str], *, timeout: float | None = None, retries: int | None = None
+    texts: list[str], *, deadline: float | None = None, retries: int | None = None
 ) -> tuple[list[list[float]] | None, AIInteraction]:
-    """One embeddings request for `texts`, logged as one `AIInteraction` (purpose
-    `embedding`): the vectors in order, or None on any fault or over budget. Never raises."""
+    """One embeddings request for `texts` within `deadline` seconds (`AI_DEADLINE_SECONDS`
+    when None), logged as one `AIInteraction` (purpose `embedding`): the vectors in order, or
+    None on any fault or over budget. Never raises, except what interrupts the call from
+    outside, which goes on after the call is logged."""
     model = embedding_model()
     prompt = json.dumps([t[:PROMPT_LOG_CHARS] for t in texts], ensure_ascii=False)
     log = {"purpose": PURPOSE, "model": model, "prompt": prompt}
@@ -101,21 +104,17 @@ def embed_texts(
     if skipped is not None:
         return None, skipped
 
-    client = get_client()
-    options = {}
-    if timeout is not None:
-        options["timeout"] = timeout
-    if retries is not None:
-        options["max_retries"] = retries
-    if options:
-        client = client.with_options(**options)
     started = time.monotonic()
     input_tokens = 0
     vectors = None
     error = ""
     fault = None
     try:
-        result = client.embeddings.create(model=model, input=texts)
+        result = call_within_deadline(
+            lambda client: client.embeddings.create(model=model, input=texts),
+            seconds=deadline,
+            retries=retries,
+        )
         usage = getattr(result, "usage", None)
         if usage is not None:
             input_tokens = int(usage.prompt_tokens or 0)
@@ -128,6 +127,9 @@ def embed_texts(
         error = f"{type(exc).__name__}: {exc}"[:MAX_ERROR_LENGTH]
         logger.warning("Embedding request failed: %s", error)
         fault = exc
+    except BaseException as exc:
+        log_interrupted_call(log, started=started, exc=exc)
+        raise
     breaker.record(fault, permit)
     interaction = AIInteraction.objects.create(
         **log,
@@ -144,7 +146,7 @@ def embed_texts(
 
 def query_vector(query: str):
     """The search query's vector, or None on any fault (logged by `embed_texts`)."""
-    vectors, _ = embed_texts([query], timeout=QUERY_TIMEOUT_SECONDS, retries=0)
+    vectors, _ = embed_texts([query], deadline=QUERY_DEADLINE_SECONDS, retries=0)
     if not vectors:
         return None
     return unpack(pack(vectors[0]))

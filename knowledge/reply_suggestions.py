@@ -13,13 +13,13 @@ import logging
 from datetime import timedelta
 from decimal import Decimal
 
-from django.conf import settings
 from django.db import transaction
 from django.http import Http404
 from django.utils import timezone
 
 from agents.permissions import is_agent
 from helpdesk.exceptions import ApplicationError
+from knowledge.ai.client import call_deadline_seconds
 from knowledge.ai.service import ai_interaction_set_outcome
 from knowledge.models import AIInteraction, ReplySuggestion
 from tickets.models import Ticket
@@ -48,9 +48,8 @@ ERROR_MESSAGE = "Something went wrong while asking the AI model. Try again."
 
 
 def stale_after() -> timedelta:
-    """The longest a model call may take (timeout × attempts) plus the queue's slack."""
-    attempts = 1 + int(settings.AI_MAX_RETRIES)
-    return timedelta(seconds=float(settings.AI_TIMEOUT_SECONDS) * attempts + QUEUE_SLACK_SECONDS)
+    """The longest a model call may take (its deadline) plus the queue's slack."""
+    return timedelta(seconds=call_deadline_seconds() + QUEUE_SLACK_SECONDS)
 
 
 def is_stale(suggestion: ReplySuggestion) -> bool:

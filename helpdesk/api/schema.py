@@ -15,7 +15,7 @@ class ApiDocsView(SpectacularSwaggerSplitView):
 
 ERROR_SCHEMA = {
     "type": "object",
-    "description": "The one error format of every 4xx (and of the AI proxy's 503).",
+    "description": "The one error format of every 4xx (and of the AI proxy's 503 and 504).",
     "properties": {
         "error": {
             "type": "object",
@@ -33,7 +33,8 @@ ERROR_SCHEMA = {
     },
     "required": ["error"],
 }
-# The AI proxy answers 503 when AI is off, failing, or over budget (docs/api.md).
+# The AI proxy answers 503 when AI is off, failing, paused or over budget, and 504 when the
+# model does not answer within the request's deadline (docs/api.md).
 SERVICE_UNAVAILABLE_PATHS = {"/api/v1/ai/query"}
 
 
@@ -55,6 +56,11 @@ def document_errors(result, generator, request, public):
             )
             if path in SERVICE_UNAVAILABLE_PATHS:
                 responses.setdefault(
-                    "503", {"description": "AI is off, failing or over budget.", "content": error}
+                    "503",
+                    {"description": "AI is off, failing, paused or over budget.", "content": error},
+                )
+                responses.setdefault(
+                    "504",
+                    {"description": "The model did not answer in time.", "content": error},
                 )
     return result

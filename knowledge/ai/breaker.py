@@ -13,9 +13,10 @@ feature takes its non-AI path at once (the human tier, full-text search). When t
 the first call to claim it is the trial, and the others keep skipping while it runs: an answer
 closes the breaker, a fault pauses again for twice as long.
 
-Why: a provider timing out at `AI_TIMEOUT_SECONDS` (10) with one retry holds a task worker
-20 s per call, and with two workers the confirmation email and routing of every new ticket
-queue behind those calls; every knowledge-base search would wait for its embedding too.
+Why: a provider that does not answer holds a task worker for the call's whole deadline
+(`AI_DEADLINE_SECONDS`, 20 s), and with two workers the confirmation email and routing of
+every new ticket queue behind those calls; every knowledge-base search would wait for its
+embedding too.
 """
 
 from dataclasses import dataclass
@@ -28,10 +29,11 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from knowledge.ai.client import call_deadline_seconds
 from knowledge.models import AIProviderState
 
 STATE_PK = 1
-# Beyond the longest call (timeout x attempts), the time the trial may take to log itself.
+# Beyond the longest call (its deadline), the time the trial may take to log itself.
 TRIAL_MARGIN_SECONDS = 5
 MAX_FAULT_LENGTH = 500
 
@@ -112,8 +114,7 @@ def retry_after_seconds(exc: BaseException) -> float | None:
 
 
 def trial_hold() -> timedelta:
-    attempts = 1 + int(settings.AI_MAX_RETRIES)
-    return timedelta(seconds=float(settings.AI_TIMEOUT_SECONDS) * attempts + TRIAL_MARGIN_SECONDS)
+    return timedelta(seconds=call_deadline_seconds() + TRIAL_MARGIN_SECONDS)
 
 
 def pause_length(trips: int) -> timedelta:

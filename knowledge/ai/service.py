@@ -8,8 +8,12 @@ fault (timeout, connection error, an HTTP error including 429, a refusal, an ans
 not a JSON object) is logged and the caller gets None, so a feature built on the model always
 has its non-AI path to fall back on.
 
-Callers run in background jobs, never inside a customer's request or a ticket transaction:
-a model call can take up to `AI_TIMEOUT_SECONDS` times (1 + `AI_MAX_RETRIES`).
+Every call ends within its deadline (`AI_DEADLINE_SECONDS`, connect, reads and retries
+together; `knowledge.ai.client`) and is logged however it ends: a call interrupted from outside
+(the web server's worker timeout, a shutdown) is logged `failed` on its way out. Callers run in
+background jobs, never inside a customer's request or a ticket transaction; the agents' AI
+query (`knowledge.api.AiQuery`) is the one call made in a request, with the shorter
+`AI_REQUEST_DEADLINE_SECONDS`.
 """
 
 import json
@@ -20,6 +24,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
+import openai
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
@@ -28,7 +33,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from knowledge.ai import breaker
-from knowledge.ai.client import get_client
+from knowledge.ai.client import call_within_deadline
 from knowledge.models import AIBudgetAlert, AIInteraction, AIModelPrice
 
 logger = logging.getLogger(__name__)
@@ -50,6 +55,12 @@ class AIResult:
 
     data: dict[str, Any] | None
     interaction: AIInteraction
+    fault: Exception | None = None
+
+    @property
+    def timed_out(self) -> bool:
+        """No answer in time (the deadline, or every attempt's timeout)."""
+        return isinstance(self.fault, openai.APITimeoutError)
 
 
 class AIAnswerError(Exception):
@@ -101,8 +112,11 @@ def ai_call_json(
     messages: list[dict[str, str]],
     schema_hint: str,
     ticket=None,
+    deadline: float | None = None,
 ) -> AIResult:
-    """Ask the model for one JSON object and log the call. Never raises.
+    """Ask the model for one JSON object and log the call, within `deadline` seconds
+    (`AI_DEADLINE_SECONDS` when None). Never raises, except what interrupts the call from
+    outside (SystemExit, KeyboardInterrupt), which goes on after the call is logged.
 
     Side effects: one `AIInteraction`; after it, a budget alert (and its notifications) when
     this month's spend has crossed 80 % or 100 % of the budget for the first time.
@@ -121,10 +135,13 @@ def ai_call_json(
     input_tokens = output_tokens = 0
     fault = None
     try:
-        completion = get_client().chat.completions.create(
-            model=model,
-            messages=full_messages,
-            response_format={"type": "json_object"},
+        completion = call_within_deadline(
+            lambda client: client.chat.completions.create(
+                model=model,
+                messages=full_messages,
+                response_format={"type": "json_object"},
+            ),
+            seconds=deadline,
         )
         usage = getattr(completion, "usage", None)
         if usage is not None:
@@ -138,6 +155,9 @@ def ai_call_json(
         fault = exc
         error = f"{type(exc).__name__}: {exc}"[:MAX_ERROR_LENGTH]
         logger.warning("AI call for %s failed: %s", purpose, error)
+    except BaseException as exc:
+        log_interrupted_call(log, started=started, exc=exc)
+        raise
     latency_ms = round((time.monotonic() - started) * 1000)
     breaker.record(fault, permit)
 
@@ -154,7 +174,22 @@ def ai_call_json(
         error=error,
     )
     check_budget_alerts()
-    return AIResult(data, interaction)
+    return AIResult(data, interaction, fault)
+
+
+def log_interrupted_call(log: dict[str, Any], *, started: float, exc: BaseException) -> None:
+    """Log a call that something outside ended mid-request (the web server's worker timeout
+    raises SystemExit in it, a shutdown KeyboardInterrupt), so no model call goes unlogged.
+    The breaker is not told: the provider gave no verdict."""
+    try:
+        AIInteraction.objects.create(
+            **log,
+            latency_ms=round((time.monotonic() - started) * 1000),
+            outcome=Outcome.FAILED,
+            error=f"Interrupted ({type(exc).__name__}) while waiting for the provider.",
+        )
+    except Exception:  # noqa: BLE001 - never hide what interrupted the call
+        logger.exception("Could not log the interrupted AI call for %s", log.get("purpose"))
 
 
 def call_permit(log: dict[str, Any]) -> tuple[AIInteraction | None, breaker.Gate | None]:

@@ -166,7 +166,8 @@ def test_ai_paused_is_503_with_retry_after(agent_client, ticket_a, ai_settings, 
         "/api/v1/ai/query", {"ticket": ticket_a.reference, "question": "?"}, format="json"
     )
 
-    assert_error(first, 503, "ai_unavailable")
+    assert "paused until" in assert_error(first, 503, "ai_paused")["message"]
+    assert 85 <= int(first["Retry-After"]) <= 90
     assert "paused until" in assert_error(paused, 503, "ai_paused")["message"]
     assert 85 <= int(paused["Retry-After"]) <= 90
     assert len(stub.requests) == 1

@@ -1,6 +1,11 @@
 """The real OpenAI-compatible stub server the AI tests talk to through the real client:
 POST /v1/chat/completions on port 0 in a thread, answering as `stub.mode` says, and
-POST /v1/embeddings answering as `stub.embedding_mode` says with `stub_vector`s."""
+POST /v1/embeddings answering as `stub.embedding_mode` says with `stub_vector`s.
+
+Both can misbehave the way providers do: `hang` (never answers), `trickle` (headers, then one
+byte of the body every `trickle_interval` seconds, never finishing), `sleep`, and HTTP errors
+(`500`, `429`, `401`, with `Retry-After` when `stub.retry_after` is set). A hanging or
+trickling handler stops when the test ends (or after `FAULT_CAP_SECONDS`)."""
 
 import hashlib
 import json
@@ -42,6 +47,9 @@ CONCEPTS = {
 }
 STOP_WORDS = {"a", "an", "and", "the", "of", "on", "in", "for", "to", "you", "your", "my", "i"}
 EMBEDDING_DIMENSIONS = 256
+# The longest a hanging or trickling handler keeps its connection (a safety net: the test's
+# end releases it first), so a client without a deadline still ends, late.
+FAULT_CAP_SECONDS = 12
 
 
 def stub_vector(text: str) -> list[float]:
@@ -72,11 +80,7 @@ class StubHandler(BaseHTTPRequestHandler):
             return
         stub.requests.append({"path": self.path, "body": request})
         mode = stub.mode
-        if mode == "sleep":
-            time.sleep(stub.sleep_seconds)
-        if mode in ("500", "429", "401"):
-            headers = {"Retry-After": stub.retry_after} if stub.retry_after else {}
-            self.reply(int(mode), {"error": {"message": f"stub {mode}", "type": "stub"}}, headers)
+        if self.misbehave(stub, mode):
             return
         content = {
             "malformed": '{"category": "billing", ',
@@ -102,11 +106,7 @@ class StubHandler(BaseHTTPRequestHandler):
         )
 
     def embeddings(self, stub, request: dict) -> None:
-        mode = stub.embedding_mode
-        if mode == "sleep":
-            time.sleep(stub.sleep_seconds)
-        if mode in ("500", "429"):
-            self.reply(int(mode), {"error": {"message": f"stub {mode}", "type": "stub"}})
+        if self.misbehave(stub, stub.embedding_mode):
             return
         texts = request.get("input", [])
         texts = [texts] if isinstance(texts, str) else texts
@@ -124,6 +124,39 @@ class StubHandler(BaseHTTPRequestHandler):
                 "usage": {"prompt_tokens": tokens, "total_tokens": tokens},
             },
         )
+
+    def misbehave(self, stub, mode: str) -> bool:
+        """Answer as a faulty provider would; False when `mode` is not a fault (or only slow)."""
+        if mode == "sleep":
+            time.sleep(stub.sleep_seconds)
+        elif mode == "hang":
+            stub.released.wait(FAULT_CAP_SECONDS)
+            return True
+        elif mode == "trickle":
+            self.trickle(stub)
+            return True
+        elif mode in ("500", "429", "401"):
+            headers = {"Retry-After": stub.retry_after} if stub.retry_after else {}
+            self.reply(int(mode), {"error": {"message": f"stub {mode}", "type": "stub"}}, headers)
+            return True
+        return False
+
+    def trickle(self, stub) -> None:
+        """A 200 whose body never completes: one byte every `trickle_interval` seconds."""
+        try:
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", "100000")
+            self.end_headers()
+            self.wfile.flush()
+            started = time.monotonic()
+            while time.monotonic() - started < FAULT_CAP_SECONDS:
+                if stub.released.wait(stub.trickle_interval):
+                    return
+                self.wfile.write(b" ")
+                self.wfile.flush()
+        except OSError:
+            pass  # the client gave up
 
     def reply(self, status: int, payload: dict, headers: dict | None = None) -> None:
         body = json.dumps(payload).encode()
@@ -148,6 +181,8 @@ class Stub:
         self.answer: dict = CLASSIFICATION
         self.usage = (100, 20)
         self.sleep_seconds = 1.0
+        self.trickle_interval = 1.0
+        self.released = threading.Event()  # set when the test ends: hanging handlers stop
         self.retry_after = ""  # a Retry-After header on 429 and 500 answers when set
         self.requests: list[dict] = []
         self.embedding_mode = "json"
@@ -164,6 +199,7 @@ def stub():
     thread.start()
     state.url = f"http://127.0.0.1:{server.server_address[1]}/v1"
     yield state
+    state.released.set()
     server.shutdown()
     server.server_close()
 
@@ -175,6 +211,8 @@ def ai_settings(settings, stub):
     settings.AI_MODEL = STUB_MODEL
     settings.AI_TIMEOUT_SECONDS = 0.5
     settings.AI_MAX_RETRIES = 0
+    settings.AI_DEADLINE_SECONDS = 2
+    settings.AI_REQUEST_DEADLINE_SECONDS = 2
     settings.AI_MONTHLY_BUDGET_USD = "50"
     settings.AI_EMBEDDING_MODEL = ""
     return settings

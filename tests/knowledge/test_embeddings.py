@@ -167,7 +167,7 @@ def test_a_query_embedding_fault_falls_back_to_full_text(
     embedding_settings, stub, refund, monkeypatch, mode
 ):
     article_embeddings_sync()
-    monkeypatch.setattr(embeddings, "QUERY_TIMEOUT_SECONDS", 0.2)
+    monkeypatch.setattr(embeddings, "QUERY_DEADLINE_SECONDS", 0.2)
     stub.sleep_seconds = 0.6
     stub.embedding_mode = mode
 
