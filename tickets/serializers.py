@@ -17,6 +17,7 @@ from tickets.models import (
     PRIORITY_ALIASES,
     Category,
     Priority,
+    Sentiment,
     SlaState,
     Status,
     TicketMessage,
@@ -186,6 +187,11 @@ class AgentTicketSerializer(serializers.Serializer):
     sla_state = serializers.ChoiceField(choices=SlaState.choices)
     sla_due_at = serializers.DateTimeField(allow_null=True)
     escalation_level = serializers.IntegerField()
+    sentiment = serializers.ChoiceField(
+        choices=Sentiment.choices,
+        allow_null=True,
+        help_text="How the customer sounds, as the AI classification read it; null: unknown.",
+    )
     created_at = serializers.DateTimeField()
     updated_at = serializers.DateTimeField()
     first_response_at = serializers.DateTimeField(allow_null=True)

@@ -31,6 +31,7 @@ from tickets.services.messages import (
     ticket_record_auto_answer_not_helpful,
     ticket_reply,
 )
+from tickets.services.sentiment import ticket_set_sentiment
 from tickets.services.sla_summary import ticket_store_sla_summary
 
 __all__ = [
@@ -56,6 +57,7 @@ __all__ = [
     "ticket_reopen",
     "ticket_reply",
     "ticket_resolve",
+    "ticket_set_sentiment",
     "ticket_set_tags",
     "ticket_store_sla_summary",
     "ticket_transition",
