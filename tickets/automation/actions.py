@@ -7,6 +7,7 @@ the rule's other actions still run.
 """
 
 import importlib
+import itertools
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -222,7 +223,8 @@ def _agent_actor(ticket: Ticket):
     """Who sends on the system's behalf when a service needs an agent: the assignee, else the
     team lead, else the lead of a team that handles the ticket's category, else nobody."""
     team_lead = ticket.team.lead if ticket.team_id else None
-    for user in (ticket.assignee, team_lead, *_category_team_leads(ticket)):
+    # The category's teams are read only when neither the assignee nor the team lead can sign.
+    for user in itertools.chain((ticket.assignee, team_lead), _category_team_leads(ticket)):
         if user is not None and user.is_active and hasattr(user, "agent_profile"):
             return user
     return None
