@@ -52,20 +52,37 @@ def _default_data_after_flush(request):
 def _no_default_classification(request):
     """The classification patterns, priority rules and categories the migrations install
     (tickets.classification) would reclassify every ticket other tests file without a category
-    or priority. Tests start without them; classification tests install them explicitly."""
+    or priority. Tests start without them, without the default automation rules
+    (tickets.automation.defaults) and without the canned responses those send
+    (knowledge.defaults); tests of the defaults install them explicitly or ask for
+    `keep_migrated_defaults`."""
     marker = request.node.get_closest_marker("django_db")
     names = request.fixturenames
     if marker is None and "db" not in names and "transactional_db" not in names:
         return
+    if "keep_migrated_defaults" in names:
+        return
     transactional = "transactional_db" in names or (marker and marker.kwargs.get("transaction"))
     request.getfixturevalue("transactional_db" if transactional else "db")
+    from knowledge.defaults import DEFAULT_CANNED_SLUGS
+    from knowledge.models import CannedResponse
+    from tickets.automation.defaults import DEFAULT_RULE_NAMES
     from tickets.classification import DEFAULT_CATEGORIES
-    from tickets.models import Category, ClassificationPattern, PriorityRule
+    from tickets.models import Category, ClassificationPattern, PriorityRule, Rule
 
     ClassificationPattern.objects.all().delete()
     PriorityRule.objects.all().delete()
-    slugs = [slug for slug, _, _ in DEFAULT_CATEGORIES]
+    Rule.objects.filter(name__in=DEFAULT_RULE_NAMES).delete()
+    CannedResponse.objects.filter(slug__in=DEFAULT_CANNED_SLUGS).delete()
+    slugs = [slug for slug, *_ in DEFAULT_CATEGORIES]
     Category.objects.filter(slug__in=slugs, tickets__isnull=True).delete()
+
+
+@pytest.fixture
+def keep_migrated_defaults(db):
+    """The test sees the database as the migrations left it: the default categories,
+    classification patterns, priority rules and canned responses stay. (Tests that need no
+    transaction run before those that flush the database.)"""
 
 
 @pytest.fixture(autouse=True)

@@ -182,7 +182,16 @@ class TicketAdmin(admin.ModelAdmin):
         "escalation_level",
         "created_at",
     ]
-    list_filter = ["status", "priority", "type", "channel", "category", "team", "escalation_level"]
+    list_filter = [
+        "status",
+        "priority",
+        "type",
+        "channel",
+        "category",
+        "team",
+        "escalation_level",
+        "sentiment",
+    ]
     list_select_related = ["customer", "assignee", "team", "category"]
     search_fields = ["reference", "subject", "customer__email", "customer__name", "public_id"]
     date_hierarchy = "created_at"
@@ -205,6 +214,7 @@ class TicketAdmin(admin.ModelAdmin):
                     "tags",
                     "escalation_level",
                     "sender_unverified",
+                    "sentiment",
                     "resolution",
                 ]
             },
@@ -237,6 +247,7 @@ class TicketAdmin(admin.ModelAdmin):
         "tags",
         "escalation_level",
         "sender_unverified",
+        "sentiment",
         "resolution",
         "created_at",
         "updated_at",
@@ -459,18 +470,22 @@ class ClassificationPatternAdmin(admin.ModelAdmin):
 class PriorityRuleAdmin(admin.ModelAdmin):
     """The priority of a new ticket filed without one: the first active rule, by position,
     whose conditions all match (an empty list is no condition; a rule without any matches
-    every ticket, so keep it last)."""
+    every ticket, so keep it last). Then the first matching rule that raises one step raises
+    that priority, never above its own (the default: a negative sentiment, known once the AI
+    classified the ticket, raises it one step up to critical)."""
 
     list_display = [
         "name",
         "priority",
+        "raise_one_step",
         "keywords",
         "categories",
         "types",
         "plan_tiers",
+        "sentiments",
         "position",
         "active",
     ]
     list_editable = ["position", "active"]
-    list_filter = ["active", "priority"]
+    list_filter = ["active", "priority", "raise_one_step"]
     search_fields = ["name"]

@@ -6,7 +6,10 @@ Two ordered tables, editable in admin, decide what a ticket filed without those 
   matches the subject and description gives the category and type the caller left unset, and
   adds its tags (always, even when the caller chose a category).
 - `PriorityRule`: the first active rule whose conditions all match gives the priority, only
-  when the caller left the priority unset. The rules see the classified category and type.
+  when the caller left the priority unset; then the first matching rule that raises one step
+  raises it (`default_priority`). The rules see the classified category and type, and the
+  customer's sentiment once the AI has read it (seed 002: the default "Negative sentiment"
+  rule raises the priority one step, never past critical).
 
 What was applied (pattern name and confidence, rule name) is recorded in the `created` event.
 
@@ -15,30 +18,35 @@ inside the customer's request: the before-hook only records the open fields in
 `ctx.changes["ai_classify"]`, and the after-hook `queue_ai_classification` queues
 `knowledge.tasks.ai_classify_ticket` once the ticket is committed. The ticket reaches agents
 either way; the model's answer arrives as ordinary change events (knowledge.ai.classification).
-The defaults below (seed 001's patterns and `calculatePriority`) are installed by a data
-migration; nothing reads them at run time.
+The defaults below (seed 001's patterns with their categories and `calculatePriority`, seed
+002's sentiment step) are installed by data migrations; nothing reads them at run time.
 """
 
 import re
+from dataclasses import dataclass
 from decimal import Decimal
 
 from helpdesk.config_cache import ConfigCache
 from tickets.models import Category, ClassificationPattern, PriorityRule
 
 # Categories the default patterns and rules refer to: slug, name, reference prefix (seed 001's
-# prefix table; the names match the demo data). Created only when absent.
+# prefix table where it has one; the names match the demo data) and the default team that
+# handles it (the demo's teams, seed 001's selectTeam), linked only when that team exists.
+# Created only when absent: an existing category with the slug is reused as it is.
 DEFAULT_CATEGORIES = [
-    ("billing", "Billing", "BIL"),
-    ("bug", "Bug report", "BUG"),
-    ("onboarding", "Onboarding", "ONB"),
-    ("feature_help", "Feature help", "FH"),
-    ("security", "Security", "SEC"),
-    ("data_loss", "Data loss", "DL"),
+    ("billing", "Billing", "BIL", "billing-accounts"),
+    ("bug", "Bug report", "BUG", "technical-support"),
+    ("onboarding", "Onboarding", "ONB", "technical-support"),
+    ("feature_help", "Feature help", "FH", "technical-support"),
+    ("security", "Security", "SEC", "technical-support"),
+    ("data_loss", "Data loss", "DL", "technical-support"),
+    ("form_builder", "Form builder", "FB", "technical-support"),
+    ("import_export", "Import and export", "IMP", "technical-support"),
+    ("performance", "Performance", "PERF", "technical-support"),
 ]
 
 # Seed 001's AITicketClassifier patterns, in its order ("refund" added to the payment
-# pattern). A category that does not exist (form_builder, import_export, performance) is left
-# empty: the pattern still gives the type and tags, and an admin can pick a category later.
+# pattern). Each names one of the default categories above.
 DEFAULT_PATTERNS = [
     {
         "name": "Form not saving",
@@ -70,7 +78,8 @@ DEFAULT_PATTERNS = [
     },
 ]
 
-# Seed 001's calculatePriority, one rule per trigger, in its order.
+# Seed 001's calculatePriority, one rule per trigger, in its order; then seed 002's sentiment:
+# a negative customer raises the priority those rules gave by one step (up to critical).
 DEFAULT_PRIORITY_RULES = [
     {"name": "Data loss", "priority": "critical", "categories": ["data_loss"]},
     {"name": "Security", "priority": "critical", "categories": ["security"]},
@@ -86,18 +95,31 @@ DEFAULT_PRIORITY_RULES = [
     {"name": "Bug", "priority": "medium", "types": ["bug"]},
     {"name": "Professional tier", "priority": "medium", "plan_tiers": ["professional"]},
     {"name": "Everything else", "priority": "low"},
+    {
+        "name": "Negative sentiment",
+        "priority": "critical",
+        "sentiments": ["negative"],
+        "raise_one_step": True,
+    },
 ]
+_RULE_LIST_FIELDS = ("keywords", "categories", "types", "plan_tiers", "sentiments")
 
 DEFAULT_CONFIDENCE = Decimal("0.90")
 
 
-def install_default_classification(Category, ClassificationPattern, PriorityRule) -> None:
+def install_default_classification(
+    Category, ClassificationPattern, PriorityRule, Team=None
+) -> None:
     """Install the default categories, patterns and priority rules, idempotently by slug and
-    name (an edited or deleted-and-recreated row is left as it is). Takes the model classes so
-    migrations can pass their historical models."""
-    for slug, name, prefix in DEFAULT_CATEGORIES:
+    name (an edited or deleted-and-recreated row is left as it is). With `Team`, a default
+    category is linked to its default team when that team exists. Takes the model classes so
+    migrations can pass their historical models; a default rule whose fields the historical
+    model does not have yet is left to the later migration that adds them."""
+    for slug, name, prefix, _ in DEFAULT_CATEGORIES:
         Category.objects.get_or_create(slug=slug, defaults={"name": name, "prefix": prefix})
     categories = {c.slug: c for c in Category.objects.all()}
+    if Team is not None:
+        link_default_teams(Category, Team)
     for position, row in enumerate(DEFAULT_PATTERNS, start=1):
         ClassificationPattern.objects.get_or_create(
             name=row["name"],
@@ -110,17 +132,35 @@ def install_default_classification(Category, ClassificationPattern, PriorityRule
                 "confidence": DEFAULT_CONFIDENCE,
             },
         )
+    rule_fields = {field.name for field in PriorityRule._meta.get_fields()}
     for position, row in enumerate(DEFAULT_PRIORITY_RULES, start=1):
-        PriorityRule.objects.get_or_create(
-            name=row["name"],
-            defaults={
-                "position": position * 10,
-                "priority": row["priority"],
-                "keywords": row.get("keywords", []),
-                "categories": row.get("categories", []),
-                "types": row.get("types", []),
-                "plan_tiers": row.get("plan_tiers", []),
-            },
+        if not set(row) <= rule_fields:
+            continue
+        defaults = {"position": position * 10, "priority": row["priority"]}
+        defaults.update({name: row.get(name, []) for name in _RULE_LIST_FIELDS if name in row})
+        if row.get("raise_one_step"):
+            defaults["raise_one_step"] = True
+        PriorityRule.objects.get_or_create(name=row["name"], defaults=defaults)
+
+
+def link_default_teams(Category, Team) -> None:
+    """Give each default category its default team, when both exist (adding, never
+    removing: a team keeps the categories it has)."""
+    teams = {team.slug: team for team in Team.objects.all()}
+    for slug, _, _, team_slug in DEFAULT_CATEGORIES:
+        team = teams.get(team_slug)
+        category = Category.objects.filter(slug=slug).first()
+        if team is not None and category is not None:
+            team.categories.add(category)
+
+
+def fill_default_pattern_categories(Category, ClassificationPattern) -> None:
+    """Databases that installed the default patterns before their categories existed have
+    them without one: give each its default category (a pattern with a category keeps it)."""
+    categories = {c.slug: c for c in Category.objects.all()}
+    for row in DEFAULT_PATTERNS:
+        ClassificationPattern.objects.filter(name=row["name"], category__isnull=True).update(
+            category=categories.get(row["category"])
         )
 
 
@@ -166,14 +206,44 @@ def rule_matches(rule, ticket) -> bool:
         return False
     if rule.types and ticket.type not in rule.types:
         return False
+    if rule.sentiments and ticket.sentiment not in rule.sentiments:
+        return False
     return not (rule.plan_tiers and ticket.customer.plan_tier not in rule.plan_tiers)
 
 
-def first_matching_priority_rule(ticket):
+def first_matching_priority_rule(ticket, *, raising: bool = False):
+    """The first active rule that matches: of those giving a priority, or with `raising` of
+    those raising it one step."""
     for rule in active_priority_rules.get():
-        if rule_matches(rule, ticket):
+        if rule.raise_one_step == raising and rule_matches(rule, ticket):
             return rule
     return None
+
+
+@dataclass(frozen=True)
+class DefaultPriority:
+    priority: str
+    rule: str | None  # the rule that gave the priority
+    raised_by: str | None  # the rule that raised it one step
+
+
+def default_priority(ticket, *, fallback: str) -> DefaultPriority:
+    """The priority the active rules give the ticket as it is now: the first matching rule's
+    priority (`fallback` when none matches), raised one step by the first matching raising
+    rule, never above that rule's own priority."""
+    from tickets.models import PRIORITY_ORDER
+    from tickets.services.lifecycle import next_priority
+
+    rule = first_matching_priority_rule(ticket)
+    priority = rule.priority if rule is not None else fallback
+    raising = first_matching_priority_rule(ticket, raising=True)
+    raised_by = None
+    if raising is not None:
+        raised = next_priority(priority)
+        ceiling = PRIORITY_ORDER.index(raising.priority)
+        if PRIORITY_ORDER.index(priority) < PRIORITY_ORDER.index(raised) <= ceiling:
+            priority, raised_by = raised, raising.name
+    return DefaultPriority(priority, rule.name if rule else None, raised_by)
 
 
 def classify_new_ticket(ctx) -> None:
@@ -213,10 +283,11 @@ def classify_new_ticket(ctx) -> None:
             record["ai"] = "queued"
 
     if open_fields.get("priority"):
-        rule = first_matching_priority_rule(ticket)
-        if rule is not None:
-            ticket.priority = rule.priority
-            record["priority_rule"] = rule.name
+        result = default_priority(ticket, fallback=ticket.priority)
+        ticket.priority = result.priority
+        record["priority_rule"] = result.rule
+        if result.raised_by:
+            record["priority_raised_by"] = result.raised_by
 
     ctx.changes["classification"] = record
 

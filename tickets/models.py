@@ -74,6 +74,14 @@ class TicketType(models.TextChoices):
     TECHNICAL = "technical", "Technical"
 
 
+class Sentiment(models.TextChoices):
+    """How the customer sounds, as the AI classification read it (seed 002)."""
+
+    NEGATIVE = "negative", "Negative"
+    NEUTRAL = "neutral", "Neutral"
+    POSITIVE = "positive", "Positive"
+
+
 class Channel(models.TextChoices):
     WEB = "web", "Web"
     EMAIL = "email", "Email"
@@ -200,6 +208,10 @@ class Ticket(models.Model):
     tags = models.ManyToManyField(Tag, blank=True, related_name="tickets")
     escalation_level = models.PositiveSmallIntegerField(default=0)
     resolution = models.TextField(blank=True)
+    # Set by the AI classification (tickets.services.sentiment); empty means unknown.
+    sentiment = models.CharField(
+        max_length=10, choices=Sentiment.choices, null=True, blank=True, editable=False
+    )
 
     created_at = models.DateTimeField(db_index=True)
     updated_at = models.DateTimeField()
@@ -388,6 +400,7 @@ class TicketEvent(models.Model):
         SATISFACTION_RATED = "satisfaction_rated", "Customer rated the support"
         SENDER_VERIFIED = "sender_verified", "Sender verified"
         ATTACHMENT_QUARANTINED = "attachment_quarantined", "Attachment quarantined"
+        SENTIMENT_CHANGED = "sentiment_changed", "Sentiment recorded"
 
     ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="events")
     kind = models.CharField(max_length=30, choices=Kind.choices)
@@ -792,8 +805,13 @@ class ClassificationPattern(models.Model):
 class PriorityRule(models.Model):
     """A priority for new tickets whose conditions all match: each non-empty list must match
     (any keyword in the subject or description, case-insensitive; the category slug, the type,
-    the customer's plan tier is one of the list). The first active rule, in `position` order,
-    wins; a rule with no conditions matches every ticket."""
+    the customer's plan tier, the customer's sentiment is one of the list). The first active
+    rule, in `position` order, wins; a rule with no conditions matches every ticket.
+
+    A rule that raises one step does not give a priority: the first active one that matches
+    raises the priority the other rules gave by one step (low → medium → high → critical),
+    never above its own priority. The sentiment is known once the AI classified the ticket,
+    so sentiment rules apply then (tickets.classification.default_priority)."""
 
     position = models.PositiveIntegerField(default=0, help_text="Lower is tried first.")
     name = models.CharField(max_length=100, unique=True)
@@ -807,6 +825,18 @@ class PriorityRule(models.Model):
     types = models.JSONField(default=list, blank=True, help_text='Ticket types, e.g. ["bug"].')
     plan_tiers = models.JSONField(
         default=list, blank=True, help_text='Customer plan tiers, e.g. ["enterprise"].'
+    )
+    sentiments = models.JSONField(
+        default=list,
+        blank=True,
+        help_text='Customer sentiments, e.g. ["negative"]: known once the AI classified the '
+        "ticket.",
+    )
+    raise_one_step = models.BooleanField(
+        default=False,
+        help_text="Instead of giving its priority, raise the priority the other rules gave by "
+        "one step (low → medium → high → critical), never above this rule's priority. The "
+        "first matching rule of this kind applies.",
     )
     active = models.BooleanField(default=True)
 
@@ -831,6 +861,9 @@ class PriorityRule(models.Model):
         )
         self.plan_tiers = _string_list(
             self.plan_tiers, field="plan_tiers", label="Plan tiers", allowed=PlanTier.values
+        )
+        self.sentiments = _string_list(
+            self.sentiments, field="sentiments", label="Sentiments", allowed=Sentiment.values
         )
 
 

@@ -18,6 +18,7 @@ from tickets.models import (
     Attachment,
     Category,
     Priority,
+    Sentiment,
     SlaState,
     Status,
     TicketMessage,
@@ -202,6 +203,11 @@ class AgentTicketSerializer(serializers.Serializer):
             "Filed signed out with the address of a customer who has an account, and not "
             "confirmed by them yet (a reply from the email or the ticket opened signed in)."
         )
+    )
+    sentiment = serializers.ChoiceField(
+        choices=Sentiment.choices,
+        allow_null=True,
+        help_text="How the customer sounds, as the AI classification read it; null: unknown.",
     )
     created_at = serializers.DateTimeField()
     updated_at = serializers.DateTimeField()

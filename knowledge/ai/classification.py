@@ -8,9 +8,12 @@ services with no actor (the system), so each change writes its usual event:
 - category: an active category's slug, only when the category was left open;
 - type: one of the ticket types, only when the type was left open;
 - tags: added to the ticket's tags (never removed), at most `MAX_TAGS`;
-- priority: from urgency only, and only upwards, when the priority was left open:
-  urgency >= 9 means critical, >= 7 high; lower urgency leaves the rule's priority alone
-  (the priority rules already gave one, and a model should not quietly lower it).
+- sentiment: negative, neutral or positive, stored on the ticket (its `sentiment_changed`
+  event); anything else is stored as unknown ("frustrated" and "angry" count as negative);
+- priority: only upwards, when the priority was left open: the priority rules again, now
+  that they see the model's category and sentiment (a negative customer raises the priority
+  one step under the default "Negative sentiment" rule), or the urgency when higher:
+  urgency >= 9 means critical, >= 7 high (a model should not quietly lower a priority).
 
 Anything unknown or malformed in the answer is ignored, field by field. An answer less
 confident than `AI_CLASSIFY_MIN_CONFIDENCE` (or with no confidence) changes nothing: a
@@ -26,12 +29,22 @@ from django.core.exceptions import ValidationError
 from helpdesk.exceptions import ApplicationError
 from knowledge.ai.service import ai_call_json, ai_interaction_set_outcome
 from knowledge.models import AIInteraction
-from tickets.models import PRIORITY_ORDER, Category, Priority, Status, Ticket, TicketType
+from tickets.models import (
+    PRIORITY_ORDER,
+    Category,
+    Priority,
+    Sentiment,
+    Status,
+    Ticket,
+    TicketType,
+)
 
 OPEN_FIELDS = ("category", "type", "priority")
 MAX_TAGS = 5
 MAX_BODY_CHARS = 4000
-SENTIMENTS = ("positive", "neutral", "negative", "angry")
+SENTIMENTS = tuple(Sentiment.values)
+# Words models use for an unhappy customer (seed 001 asks for "frustrated").
+SENTIMENT_ALIASES = {"frustrated": Sentiment.NEGATIVE, "angry": Sentiment.NEGATIVE}
 # Urgency (1-10) to priority, highest first; below the last threshold nothing is changed.
 URGENCY_PRIORITIES = ((9, Priority.CRITICAL), (7, Priority.HIGH))
 
@@ -86,8 +99,11 @@ def parse_classification(data: dict[str, Any], categories: list[Category]) -> di
     if isinstance(urgency, int) and not isinstance(urgency, bool) and 1 <= urgency <= 10:
         result["urgency"] = urgency
     sentiment = data.get("sentiment")
-    if sentiment in SENTIMENTS:
-        result["sentiment"] = sentiment
+    if isinstance(sentiment, str):
+        sentiment = sentiment.strip().lower()
+        sentiment = SENTIMENT_ALIASES.get(sentiment, sentiment)
+        if sentiment in SENTIMENTS:
+            result["sentiment"] = str(sentiment)
     return result
 
 
@@ -98,6 +114,20 @@ def priority_from_urgency(urgency: int | None) -> str | None:
         if urgency >= threshold:
             return priority
     return None
+
+
+def priority_after_answer(ticket: Ticket, urgency: int | None) -> tuple[str, str]:
+    """The priority the rules give the ticket now that it carries the model's category and
+    sentiment, or the urgency's when higher; and why, for the `priority_changed` event."""
+    from tickets.classification import default_priority
+
+    by_rules = default_priority(ticket, fallback=Priority.MEDIUM)
+    priority = by_rules.priority
+    reasons = [name for name in (by_rules.rule, by_rules.raised_by) if name]
+    by_urgency = priority_from_urgency(urgency)
+    if by_urgency and PRIORITY_ORDER.index(by_urgency) > PRIORITY_ORDER.index(priority):
+        priority, reasons = by_urgency, [f"urgency {urgency}"]
+    return priority, "AI classification" + (f" ({', '.join(reasons)})" if reasons else "")
 
 
 def confident_enough(confidence) -> bool:
@@ -120,6 +150,7 @@ def ai_classify(*, ticket: Ticket, open_fields=OPEN_FIELDS) -> list[str]:
         ticket_change_category,
         ticket_change_priority,
         ticket_change_type,
+        ticket_set_sentiment,
         ticket_set_tags,
     )
     from tickets.services.lifecycle import normalise_tags
@@ -151,16 +182,16 @@ def ai_classify(*, ticket: Ticket, open_fields=OPEN_FIELDS) -> list[str]:
             if len(wanted) > len(current):
                 ticket = ticket_set_tags(ticket=ticket, tags=wanted)
                 changed.append("tags")
-        priority = priority_from_urgency(answer.get("urgency"))
-        if (
-            "priority" in open_fields
-            and priority is not None
-            and PRIORITY_ORDER.index(priority) > PRIORITY_ORDER.index(ticket.priority)
-        ):
-            ticket = ticket_change_priority(
-                ticket=ticket, priority=priority, reason="AI classification"
-            )
-            changed.append("priority")
+        sentiment = answer.get("sentiment")
+        if ticket.sentiment != sentiment:
+            ticket = ticket_set_sentiment(ticket=ticket, sentiment=sentiment, source="ai")
+            changed.append("sentiment")
+        if "priority" in open_fields:
+            ticket = Ticket.objects.select_related("category", "customer").get(pk=ticket.pk)
+            priority, reason = priority_after_answer(ticket, answer.get("urgency"))
+            if PRIORITY_ORDER.index(priority) > PRIORITY_ORDER.index(ticket.priority):
+                ticket = ticket_change_priority(ticket=ticket, priority=priority, reason=reason)
+                changed.append("priority")
     except (ApplicationError, ValidationError):
         pass  # the ticket changed meanwhile (closed, category deactivated): keep what applied
     if changed:

@@ -239,3 +239,14 @@ def test_agent_detail_query_count_is_bounded(
     with django_assert_max_num_queries(6):
         response = agent_client.get(f"/api/v1/agent/tickets/{ticket_a.reference}")
     assert len(response.json()["messages"]) == 13
+
+
+def test_the_agent_ticket_carries_the_sentiment(agent_client, ticket_a):
+    url = f"/api/v1/agent/tickets/{ticket_a.reference}"
+    assert agent_client.get(url).json()["sentiment"] is None
+
+    services.ticket_set_sentiment(ticket=ticket_a, sentiment="negative")
+
+    assert agent_client.get(url).json()["sentiment"] == "negative"
+    queue = agent_client.get("/api/v1/agent/tickets").json()["results"]
+    assert [t["sentiment"] for t in queue if t["reference"] == ticket_a.reference] == ["negative"]

@@ -92,8 +92,10 @@ def test_new_ticket_without_pattern_is_classified_by_the_model_after_commit(
         TicketEvent.Kind.CATEGORY_CHANGED,
         TicketEvent.Kind.TYPE_CHANGED,
         TicketEvent.Kind.TAGS_CHANGED,
+        TicketEvent.Kind.SENTIMENT_CHANGED,
         TicketEvent.Kind.PRIORITY_CHANGED,
     ]
+    assert ticket.sentiment == "negative"
     assert all(e.actor_id is None for e in ticket.events.all())
     assert ticket.events.get(kind=TicketEvent.Kind.CREATED).data["classification"]["ai"] == (
         "queued"

@@ -742,7 +742,7 @@ def test_resolved_seven_days_is_closed(
 # ---------------------------------------------------------------------------------------------
 
 
-def test_seed_demo_adds_the_demo_rules_once_and_they_work(
+def test_seed_demo_switches_on_the_default_rules_adds_its_own_once_and_they_work(
     django_capture_on_commit_callbacks, mailoutbox
 ):
     from io import StringIO
@@ -757,7 +757,9 @@ def test_seed_demo_adds_the_demo_rules_once_and_they_work(
         ("At-risk customer", "ticket_created"),
         ("Remind customers after 3 days", "hourly"),
     ]
-    assert RuleAction.objects.count() == 11
+    # The three are the defaults the migrations install, switched on for the demo.
+    assert Rule.objects.filter(active=True).count() == 4
+    assert RuleAction.objects.count() == 9
 
     customer = Customer.objects.get(email="customer@example.com")
     billing = Category.objects.get(slug="billing")

@@ -2,6 +2,8 @@
 priority rules give the priority, for what the caller left unset; the `created` event says
 which pattern and rule applied."""
 
+import importlib
+
 import pytest
 from django.core.exceptions import ValidationError
 
@@ -40,13 +42,14 @@ def test_the_data_migration_installed_the_defaults_and_installing_again_changes_
     assert list(ClassificationPattern.objects.values_list("name", flat=True)) == [
         row["name"] for row in DEFAULT_PATTERNS
     ]
-    assert PriorityRule.objects.count() == 10
-    assert PriorityRule.objects.last().name == "Everything else"
+    assert PriorityRule.objects.count() == 11
+    assert PriorityRule.objects.filter(raise_one_step=False).last().name == "Everything else"
+    assert PriorityRule.objects.get(raise_one_step=True).name == "Negative sentiment"
     assert Category.objects.get(slug="billing").prefix == "BIL"
 
     install_default_classification(Category, ClassificationPattern, PriorityRule)
 
-    assert ClassificationPattern.objects.count() == 4 and PriorityRule.objects.count() == 10
+    assert ClassificationPattern.objects.count() == 4 and PriorityRule.objects.count() == 11
 
 
 @pytest.mark.parametrize(
@@ -84,15 +87,88 @@ def test_a_refund_ticket_is_classified_billing_and_its_reference_follows(default
     }
 
 
-def test_a_pattern_category_that_exists_later_is_used(defaults):
-    CategoryFactory(slug="performance", name="Performance", prefix="PERF")
-    pattern = ClassificationPattern.objects.get(name="Slow performance")
-    pattern.category = Category.objects.get(slug="performance")
-    pattern.save()
+@pytest.mark.parametrize(
+    ("subject", "body", "category", "prefix"),
+    [
+        ("My form is not saving", "It spins", "form_builder", "FB-"),
+        ("Import CSV", "The import of my csv stops", "import_export", "IMP-"),
+        ("Card declined", "My card was declined", "billing", "BIL-"),
+        ("Dashboard", "Everything is so slow today", "performance", "PERF-"),
+    ],
+)
+def test_each_default_pattern_files_the_ticket_in_its_category(
+    defaults, subject, body, category, prefix
+):
+    ticket = file(subject=subject, body=body)
 
-    ticket = file(subject="Slow", body="Pages take ages")
+    assert ticket.category.slug == category
+    assert ticket.reference.startswith(prefix)
+    assert created(ticket)["category"] == category
 
-    assert ticket.reference.startswith("PERF-")
+
+@pytest.mark.usefixtures("keep_migrated_defaults")
+def test_on_the_migrated_database_every_default_pattern_names_an_existing_category():
+    patterns = ClassificationPattern.objects.select_related("category").order_by("position")
+    assert [(p.name, p.category and p.category.slug) for p in patterns] == [
+        (row["name"], row["category"]) for row in DEFAULT_PATTERNS
+    ]
+    assert PriorityRule.objects.filter(name="Negative sentiment", raise_one_step=True).exists()
+    for pattern in patterns:
+        ticket = file(subject="Help", body=DEFAULT_PATTERN_SAMPLES[pattern.name])
+        assert ticket.category == pattern.category, pattern.name
+
+
+DEFAULT_PATTERN_SAMPLES = {
+    "Form not saving": "The form is not saving my answers",
+    "CSV import error": "I tried to import a CSV file",
+    "Payment issue": "My card was declined",
+    "Slow performance": "The dashboard is slow",
+}
+
+
+def test_the_migration_gives_an_existing_database_the_pattern_categories_once():
+    """A database migrated before the pattern categories existed: its default patterns have
+    no category. The migration creates the missing categories (reusing one with the same
+    slug), links them to the default team when it exists and fills the patterns in."""
+    from django.apps import apps
+
+    from agents.models import Team
+
+    migration = importlib.import_module("tickets.migrations.0021_sentiment_and_pattern_categories")
+    install_default_classification(Category, ClassificationPattern, PriorityRule)
+    ClassificationPattern.objects.update(category=None)
+    Category.objects.filter(slug__in=["form_builder", "import_export", "performance"]).delete()
+    PriorityRule.objects.filter(name="Negative sentiment").delete()
+    own = CategoryFactory(slug="performance", name="Speed", prefix="SPD")
+    technical = Team.objects.create(slug="technical-support", name="Technical Support")
+
+    for _ in range(2):
+        migration.install(apps, None)
+
+    assert Category.objects.filter(slug="performance").get() == own
+    assert Category.objects.get(pk=own.pk).name == "Speed"  # reused as it is
+    assert Category.objects.get(slug="form_builder").prefix == "FB"
+    handled = set(technical.categories.values_list("slug", flat=True))
+    assert {"form_builder", "import_export", "performance"} <= handled
+    assert dict(ClassificationPattern.objects.values_list("name", "category__slug")) == {
+        row["name"]: row["category"] for row in DEFAULT_PATTERNS
+    }
+    assert PriorityRule.objects.filter(name="Negative sentiment").count() == 1
+    ticket = file(subject="Slow", body="Pages take ages to load")
+    assert ticket.reference.startswith("SPD-")
+
+
+def test_a_pattern_whose_category_an_admin_chose_keeps_it_when_migrated():
+    from django.apps import apps
+
+    migration = importlib.import_module("tickets.migrations.0021_sentiment_and_pattern_categories")
+    install_default_classification(Category, ClassificationPattern, PriorityRule)
+    bug = Category.objects.get(slug="bug")
+    ClassificationPattern.objects.filter(name="Slow performance").update(category=bug)
+
+    migration.install(apps, None)
+
+    assert ClassificationPattern.objects.get(name="Slow performance").category == bug
 
 
 @pytest.mark.parametrize(

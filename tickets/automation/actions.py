@@ -7,6 +7,7 @@ the rule's other actions still run.
 """
 
 import importlib
+import itertools
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -208,10 +209,22 @@ def _reason(run: RunContext, value: str = "") -> str:
     return value or f"Rule {run.rule.name}"
 
 
+def _category_team_leads(ticket: Ticket):
+    """The leads of the teams that handle the ticket's category, first team first: rules on a
+    new ticket run before routing gives it its team (tickets.hooks)."""
+    if ticket.category_id is None:
+        return
+    teams = Team.objects.filter(categories=ticket.category_id, lead__isnull=False)
+    for team in teams.select_related("lead").order_by("pk"):
+        yield team.lead
+
+
 def _agent_actor(ticket: Ticket):
     """Who sends on the system's behalf when a service needs an agent: the assignee, else the
-    team lead, else nobody."""
-    for user in (ticket.assignee, ticket.team.lead if ticket.team_id else None):
+    team lead, else the lead of a team that handles the ticket's category, else nobody."""
+    team_lead = ticket.team.lead if ticket.team_id else None
+    # The category's teams are read only when neither the assignee nor the team lead can sign.
+    for user in itertools.chain((ticket.assignee, team_lead), _category_team_leads(ticket)):
         if user is not None and user.is_active and hasattr(user, "agent_profile"):
             return user
     return None

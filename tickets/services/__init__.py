@@ -32,6 +32,7 @@ from tickets.services.messages import (
     ticket_reply,
 )
 from tickets.services.sender import ticket_verify_sender
+from tickets.services.sentiment import ticket_set_sentiment
 from tickets.services.sla_summary import ticket_store_sla_summary
 
 __all__ = [
@@ -57,6 +58,7 @@ __all__ = [
     "ticket_reopen",
     "ticket_reply",
     "ticket_resolve",
+    "ticket_set_sentiment",
     "ticket_set_tags",
     "ticket_store_sla_summary",
     "ticket_transition",

@@ -29,12 +29,15 @@ from django.utils.text import slugify
 from agents import routing
 from agents.models import AgentProfile, OnCallShift, Team
 from knowledge import autoanswer
+from knowledge.defaults import install_default_canned_responses
 from knowledge.models import Article, CannedResponse
 from knowledge.services import article_create, canned_response_create
 from sla import hooks as sla_hooks
 from sla.services import sla_replay, sla_sweep
 from tickets import hooks, notifications, surveys
 from tickets.automation import engine as rules_engine
+from tickets.automation.defaults import DEFAULT_RULE_NAMES, install_default_rules
+from tickets.classification import link_default_teams
 from tickets.hooks import SLA_VERBS
 from tickets.management.commands import _demo_content as content
 from tickets.management.commands._demo_articles import ARTICLES
@@ -120,27 +123,9 @@ FIRST_RESPONSE_MINUTES = {
 TICKET_TIMESTAMPS = ["created_at", "updated_at", "first_response_at", "resolved_at", "closed_at"]
 
 
-# slug, name, category slug (None: any ticket), follow-up status, content.
+# The demo's own canned responses, next to the defaults the default automation rules send
+# (knowledge.defaults): slug, name, category slug (None: any ticket), follow-up status, content.
 CANNED_RESPONSES = [
-    (
-        "refund_policy",
-        "Refund policy",
-        "billing",
-        Status.WAITING_CUSTOMER,
-        "Hi {customer_name},\n\nThanks for getting in touch about a refund ({ticket_id}). "
-        "Annual plans can be refunded in full within 30 days of payment, and monthly plans "
-        "for the current month when you cancel within 7 days.\n\nReply with the invoice "
-        "number and we will process it straight away.\n\n{agent_name}",
-    ),
-    (
-        "onboarding_welcome",
-        "Onboarding welcome",
-        "onboarding",
-        "",
-        "Welcome aboard, {customer_name}!\n\nI'm {agent_name} and I'll help {company} get "
-        "set up. The [getting started guide](https://example.com/docs/start) covers the "
-        "first steps; tell me which part you would like to go through together.",
-    ),
     (
         "need_more_details",
         "Ask for more details",
@@ -291,12 +276,13 @@ class Command(BaseCommand):
             seeder.seed_people()
             seeder.seed_canned_responses()
             seeder.seed_articles()
-            if Ticket.objects.exists():
+            had_tickets = Ticket.objects.exists()
+            if had_tickets:
                 self.stdout.write("Tickets exist already: only missing people and teams added.")
             else:
                 seeder.seed_tickets(tickets)
             # After the tickets, so the demo history is not rewritten by the rules.
-            seeder.seed_rules()
+            seeder.seed_rules(switch_on_defaults=not had_tickets)
         # The dashboard reads hourly rollups: fill them for the demo history (idempotent).
         from tickets.analytics.rollup import metrics_backfill
 
@@ -333,6 +319,9 @@ class Seeder:
             team, _ = Team.objects.get_or_create(slug=slug, defaults={"name": name})
             team.categories.add(*[self.categories[s] for s in category_slugs])
             self.teams[slug] = team
+        # The default categories the demo has no tickets for (form builder, import and
+        # export, performance) get their default team too.
+        link_default_teams(Category, Team)
         self.team_for_category = {
             category_slug: self.teams[team_slug]
             for team_slug, _, category_slugs in content.TEAMS
@@ -408,8 +397,9 @@ class Seeder:
             profile.skills.set([self.categories[slug] for slug in skills])
 
     def seed_canned_responses(self) -> None:
-        """The demo's canned responses; `refund_policy` and `onboarding_welcome` are the ones
-        demo automation rules send. Only the missing ones are added."""
+        """The default canned responses (`refund_policy` and `onboarding_welcome`, which the
+        default automation rules send) and the demo's own. Only the missing ones are added."""
+        install_default_canned_responses(CannedResponse, Category)
         existing = set(CannedResponse.objects.values_list("slug", flat=True))
         for slug, name, category_slug, follow_up, text in CANNED_RESPONSES:
             if slug not in existing:
@@ -794,14 +784,20 @@ class Seeder:
 
     # Automation rules ---------------------------------------------------------------------
 
-    def seed_rules(self) -> None:
-        """Seed 001's three automation rules and a time-based example. Rules are matched by
-        name: an existing one (perhaps edited by an admin) is left alone. Closing resolved
-        tickets is the AUTO_CLOSE_RESOLVED_DAYS job now, so the old demo rule that did it is
-        removed: one mechanism, not two racing each other."""
+    def seed_rules(self, *, switch_on_defaults: bool) -> None:
+        """Seed 001's three automation rules, as the migrations install them (inactive), are
+        switched on for the demo, next to a demo-only time-based rule. Rules are matched by
+        name: an existing one (perhaps edited by an admin) is left alone, and the defaults
+        are switched on only by the run that adds the demo tickets, so a rule an admin
+        switched off stays off. Closing resolved tickets is the
+        AUTO_CLOSE_RESOLVED_DAYS job now, so the old demo rule that did it is removed: one
+        mechanism, not two racing each other."""
         Rule.objects.filter(name=RETIRED_CLOSE_RULE).delete()
+        install_default_rules(Rule, RuleCondition, RuleAction)  # only the missing ones
+        if switch_on_defaults:
+            Rule.objects.filter(name__in=DEFAULT_RULE_NAMES).update(active=True)
         for position, (name, trigger, description, conditions, actions) in enumerate(
-            DEMO_RULES, start=1
+            DEMO_RULES, start=len(DEFAULT_RULE_NAMES) + 1
         ):
             if Rule.objects.filter(name=name).exists():
                 continue
@@ -821,45 +817,9 @@ class Seeder:
 
 
 Field, Op, Act = RuleCondition.Field, RuleCondition.Operator, RuleAction.Kind
-# name, trigger, description, conditions (field, operator, value), actions (kind, value).
-# Rules run as the system; sending a canned response needs an agent to sign it, so the refund
-# rule first gives the ticket to Billing (its lead signs) and the onboarding rule to Priya,
-# the demo's onboarding specialist.
+# Demo-only rules, after the defaults: name, trigger, description, conditions (field,
+# operator, value), actions (kind, value).
 DEMO_RULES = [
-    (
-        "Refund requests",
-        Rule.Trigger.TICKET_CREATED,
-        "Billing tickets asking for a refund get the refund policy at once.",
-        [(Field.CATEGORY, Op.EQUALS, "billing"), (Field.BODY, Op.CONTAINS, "refund")],
-        [
-            (Act.SET_TEAM, "billing-accounts"),
-            (Act.ADD_TAGS, ["refund_request"]),
-            (Act.SET_PRIORITY, Priority.HIGH.value),
-            (Act.SEND_CANNED_RESPONSE, "refund_policy"),
-        ],
-    ),
-    (
-        "New customer onboarding",
-        Rule.Trigger.TICKET_CREATED,
-        "Customers who signed up less than a day ago go to the onboarding specialist.",
-        [(Field.CATEGORY, Op.EQUALS, "onboarding"), (Field.ACCOUNT_AGE_HOURS, Op.LT, 24)],
-        [
-            (Act.ASSIGN_AGENT, "priya"),
-            (Act.ADD_TAGS, ["new_user"]),
-            (Act.SEND_CANNED_RESPONSE, "onboarding_welcome"),
-        ],
-    ),
-    (
-        "At-risk customer",
-        Rule.Trigger.TICKET_CREATED,
-        "Frequent, unhappy customers are escalated and a manager is told.",
-        [(Field.PREVIOUS_TICKETS, Op.GT, 5), (Field.AVERAGE_SATISFACTION, Op.LT, 3)],
-        [
-            (Act.ESCALATE, "At-risk customer: many tickets, low satisfaction"),
-            (Act.NOTIFY_MANAGER, ""),
-            (Act.ADD_TAGS, ["at_risk_customer"]),
-        ],
-    ),
     (
         "Remind customers after 3 days",
         Rule.Trigger.HOURLY,

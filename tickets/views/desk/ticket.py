@@ -49,7 +49,7 @@ from tickets.selectors import (
 )
 from tickets.services.attachments import download_refusal
 from tickets.views.desk.access import HtmxHttpRequest, agent_required
-from tickets.views.desk.labels import _priority_label, _status_label
+from tickets.views.desk.labels import _priority_label, _sentiment_label, _status_label
 from tickets.views.desk.sla import _ticket_sla
 from tickets.views.desk.times import time_ago, timestamp_title
 
@@ -308,6 +308,11 @@ def _timeline(ticket: Ticket, events=None) -> list[TimelineEntry]:
             case kinds.ESCALATED:
                 summary = "escalated the ticket"
                 old, new = f"Level {old or 0}", f"Level {new}"
+            case kinds.SENTIMENT_CHANGED:
+                summary = "recorded the customer's sentiment"
+                old, new = _sentiment_label(old), _sentiment_label(new)
+                if data.get("source") == "ai":
+                    detail = "as the AI classification read it"
             case kinds.AUTO_ANSWERED:
                 summary, old, new = "answered automatically", "", ""
             case kinds.AUTO_ANSWER_NOT_HELPFUL:
