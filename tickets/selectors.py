@@ -504,6 +504,11 @@ def customer_for_user(user) -> Customer | None:
     return Customer.objects.filter(user=user).first()
 
 
+def attachments_of_ticket(*, ticket: Ticket) -> QuerySet[Attachment]:
+    """Every file on the ticket, oldest first (what its uploader is told about after filing)."""
+    return Attachment.objects.filter(message__ticket=ticket).order_by("id")
+
+
 def attachment_for_agent(*, agent, attachment_id: int) -> Attachment:
     if not is_agent(agent):
         raise Http404

@@ -162,8 +162,10 @@ def home(request: HtmxHttpRequest) -> HttpResponse:
             add_service_error(form, exc)
             status = 409
         else:
-            for notice in services.scan_notices(ticket.messages.first().attachments.all()):
-                messages.warning(request, notice)
+            if request.FILES:
+                attachments = selectors.attachments_of_ticket(ticket=ticket)
+                for notice in services.scan_notices(attachments):
+                    messages.warning(request, notice)
             if ticket.sender_unverified:
                 # The filer has not shown they own the address: the link goes by email only,
                 # so the confirmation's URL must not carry the ticket's public id either.
