@@ -481,6 +481,15 @@ class TicketEscalation(models.Model):
 
     class Meta:
         ordering = ["-started_at"]
+        constraints = [
+            # Two sweep workers recording two alerts of one ticket at once must not start
+            # the same ladder twice: one unacknowledged run per ladder and ticket.
+            models.UniqueConstraint(
+                fields=["ticket", "ladder"],
+                condition=Q(acknowledged_at__isnull=True),
+                name="escalation_one_open_run_per_ladder",
+            )
+        ]
         indexes = [
             models.Index(
                 fields=["next_fire_at"],

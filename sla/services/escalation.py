@@ -3,7 +3,9 @@ button, until an agent acknowledges.
 
 - An SLA alert (recorded once by the sweep) starts the most specific active ladder for its
   trigger, policy and metric; the unique link to the alert means one ladder run per alert,
-  and while a ladder runs unacknowledged on a ticket, new alerts do not start it again.
+  and while a ladder runs unacknowledged on a ticket, new alerts do not start it again: the
+  ticket row is locked before a ladder starts and a unique constraint allows one open run
+  per ladder and ticket, so two sweep workers alerting on one ticket start it once.
 - Each level fires `after_minutes` business minutes (the policy's calendar) after the start.
   The sweep task checks for due levels every minute; a 0-minute first level fires at once.
 - A level notifies (assignee, team lead, managers, on-call agent), reassigns (a senior agent
@@ -248,6 +250,12 @@ def _advance(escalation: TicketEscalation, now: datetime, **kwargs) -> Escalatio
     return step
 
 
+def _open_run(ticket_id: int, ladder: EscalationLadder) -> TicketEscalation | None:
+    return TicketEscalation.objects.filter(
+        ticket_id=ticket_id, ladder=ladder, acknowledged_at__isnull=True
+    ).first()
+
+
 def escalation_start_for_alert(*, sla_event_id: int) -> TicketEscalation | None:
     """Start the ladder for a recorded SLA warning or breach. Idempotent per alert."""
     event = SlaEvent.objects.select_related("clock").filter(pk=sla_event_id).first()
@@ -261,28 +269,35 @@ def escalation_start_for_alert(*, sla_event_id: int) -> TicketEscalation | None:
     if ladder is None or not _levels(ladder):
         return None
     with transaction.atomic():
-        running = (
-            TicketEscalation.objects.select_for_update()
-            .filter(ticket_id=event.ticket_id, ladder=ladder, acknowledged_at__isnull=True)
-            .exclude(trigger_event=event)
-            .first()
-        )
+        # One lock per ticket before starting a ladder: two workers recording two alerts of
+        # one ticket take turns here, and the second sees the first one's run. The unique
+        # constraint on open runs backs this up if anything starts a run without the lock.
+        locked = Ticket.objects.select_for_update().filter(pk=event.ticket_id)
+        if not list(locked.values_list("pk", flat=True)):
+            return None
+        existing = TicketEscalation.objects.filter(trigger_event=event).first()
+        if existing is not None:
+            return existing  # this alert already started its ladder (a second delivery)
+        running = _open_run(event.ticket_id, ladder)
         if running is not None:
-            # The same ladder is already climbing on this ticket (say a priority raise
-            # recomputed the target and it breached again): it goes on, no second run.
+            # The same ladder is already climbing on this ticket (another clock alerted, or
+            # a priority raise recomputed the target and it breached again): it goes on.
             return running
-        escalation, created = TicketEscalation.objects.get_or_create(
-            trigger_event=event,
-            defaults={
-                "ticket_id": event.ticket_id,
-                "ladder": ladder,
-                "started_at": event.at,
-                "reason": f"{event.clock.get_metric_display()} {event.get_kind_display().lower()}",
-            },
-        )
-        if created:
-            _schedule_next(escalation, _levels(ladder))
-            escalation.save(update_fields=["next_fire_at"])
+        try:
+            with transaction.atomic():
+                escalation = TicketEscalation.objects.create(
+                    trigger_event=event,
+                    ticket_id=event.ticket_id,
+                    ladder=ladder,
+                    started_at=event.at,
+                    reason=(
+                        f"{event.clock.get_metric_display()} {event.get_kind_display().lower()}"
+                    ),
+                )
+        except IntegrityError:
+            return _open_run(event.ticket_id, ladder)
+        _schedule_next(escalation, _levels(ladder))
+        escalation.save(update_fields=["next_fire_at"])
     escalation_tick(only_ids=[escalation.pk])
     return escalation
 
