@@ -13,6 +13,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F, Q
+from django.utils import timezone
 
 from tickets.models import PlanTier, Priority
 
@@ -348,7 +349,12 @@ class SlaEvent(models.Model):
     )
     kind = models.CharField(max_length=20, choices=Kind.choices)
     generation = models.PositiveIntegerField(default=1)
-    at = models.DateTimeField()
+    at = models.DateTimeField(help_text="When it happened: for an alert, the threshold time.")
+    recorded_at = models.DateTimeField(
+        default=timezone.now,
+        help_text="When it was written; later than `at` for an alert recorded late (a priority "
+        "raise that put the deadline in the past, a worker that was down).",
+    )
     data = models.JSONField(default=dict, blank=True)
 
     class Meta:
@@ -363,6 +369,7 @@ class SlaEvent(models.Model):
         indexes = [
             models.Index(fields=["ticket", "at"], name="sla_event_ticket_at"),
             models.Index(fields=["kind", "at"], name="sla_event_kind_at"),
+            models.Index(fields=["kind", "recorded_at"], name="sla_event_kind_recorded"),
         ]
 
     def __str__(self) -> str:
@@ -534,6 +541,12 @@ class DailySlaReport(models.Model):
     date = models.DateField(help_text="The team's local date.")
     period_start = models.DateTimeField()
     period_end = models.DateTimeField()
+    recorded_until = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="Breaches recorded from here on were not in this report: the next one lists "
+        "those dated before its period as recorded late.",
+    )
     data = models.JSONField(default=dict)
     created_at = models.DateTimeField(auto_now_add=True)
 

@@ -1,5 +1,7 @@
+import django.utils.timezone
 from django.conf import settings
 from django.db import migrations, models
+from django.db.models import F
 from django.utils import timezone
 
 
@@ -22,6 +24,14 @@ def stop_duplicate_runs(apps, schema_editor):
     )
 
 
+def backfill_recorded_times(apps, schema_editor):
+    """Events written before `recorded_at` existed count as recorded when they happened, and
+    reports made before `recorded_until` covered what was recorded until they were made: no
+    old breach shows up as recorded late in the next report."""
+    apps.get_model("sla", "SlaEvent").objects.update(recorded_at=F("at"))
+    apps.get_model("sla", "DailySlaReport").objects.update(recorded_until=F("created_at"))
+
+
 class Migration(migrations.Migration):
     dependencies = [
         ("sla", "0006_dailyslareport"),
@@ -38,5 +48,41 @@ class Migration(migrations.Migration):
                 fields=("ticket", "ladder"),
                 name="escalation_one_open_run_per_ladder",
             ),
+        ),
+        migrations.AddField(
+            model_name="slaevent",
+            name="recorded_at",
+            field=models.DateTimeField(null=True),
+        ),
+        migrations.AddField(
+            model_name="dailyslareport",
+            name="recorded_until",
+            field=models.DateTimeField(
+                blank=True,
+                help_text="Breaches recorded from here on were not in this report: the next one "
+                "lists those dated before its period as recorded late.",
+                null=True,
+            ),
+        ),
+        migrations.RunPython(backfill_recorded_times, migrations.RunPython.noop),
+        migrations.AlterField(
+            model_name="slaevent",
+            name="recorded_at",
+            field=models.DateTimeField(
+                default=django.utils.timezone.now,
+                help_text="When it was written; later than `at` for an alert recorded late (a "
+                "priority raise that put the deadline in the past, a worker that was down).",
+            ),
+        ),
+        migrations.AlterField(
+            model_name="slaevent",
+            name="at",
+            field=models.DateTimeField(
+                help_text="When it happened: for an alert, the threshold time."
+            ),
+        ),
+        migrations.AddIndex(
+            model_name="slaevent",
+            index=models.Index(fields=["kind", "recorded_at"], name="sla_event_kind_recorded"),
         ),
     ]

@@ -33,7 +33,7 @@ def due_clock_ids(now: datetime, *, after_id: int = 0, limit: int = BATCH_SIZE) 
     )
 
 
-def _record(clock: SlaClock, kind: str, at: datetime) -> SlaEvent | None:
+def _record(clock: SlaClock, kind: str, at: datetime, now: datetime) -> SlaEvent | None:
     try:
         with transaction.atomic():
             return SlaEvent.objects.create(
@@ -42,6 +42,7 @@ def _record(clock: SlaClock, kind: str, at: datetime) -> SlaEvent | None:
                 kind=kind,
                 generation=clock.generation,
                 at=at,
+                recorded_at=now,
                 data={"metric": clock.metric, "target_minutes": clock.target_minutes},
             )
     except IntegrityError:
@@ -60,12 +61,12 @@ def _sweep_clock(clock_id: int, now: datetime, start_ladders: bool) -> list[SlaE
         recorded = []
         fields = []
         if not clock.warned and clock.warn_at and clock.warn_at <= now:
-            event = _record(clock, SlaEvent.Kind.WARNED, clock.warn_at)
+            event = _record(clock, SlaEvent.Kind.WARNED, clock.warn_at, now)
             recorded += [event] if event else []
             clock.warned = True
             fields.append("warned")
         if not clock.breached and clock.deadline and clock.deadline <= now:
-            event = _record(clock, SlaEvent.Kind.BREACHED, clock.deadline)
+            event = _record(clock, SlaEvent.Kind.BREACHED, clock.deadline, now)
             recorded += [event] if event else []
             clock.breached = True
             fields.append("breached")
