@@ -147,7 +147,7 @@ class SlaEventAdmin(ReadOnlyAdmin):
 
 class EscalationStepInline(admin.TabularInline):
     model = EscalationStep
-    fields = ["position", "fired_at", "actions"]
+    fields = ["position", "due_at", "fired_at", "actions"]
     readonly_fields = fields
     extra = 0
     can_delete = False

@@ -519,6 +519,12 @@ class EscalationStep(models.Model):
 
     escalation = models.ForeignKey(TicketEscalation, on_delete=models.CASCADE, related_name="steps")
     position = models.PositiveSmallIntegerField()
+    due_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="When the level was due; earlier than when it fired if the sweep was late "
+        "(several levels overdue at once fire together, each keeps its own due time).",
+    )
     fired_at = models.DateTimeField()
     actions = models.JSONField(default=dict, blank=True)
 

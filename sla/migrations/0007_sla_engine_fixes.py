@@ -81,6 +81,16 @@ class Migration(migrations.Migration):
                 help_text="When it happened: for an alert, the threshold time."
             ),
         ),
+        migrations.AddField(
+            model_name="escalationstep",
+            name="due_at",
+            field=models.DateTimeField(
+                blank=True,
+                help_text="When the level was due; earlier than when it fired if the sweep was "
+                "late (several levels overdue at once fire together, each keeps its own due time).",
+                null=True,
+            ),
+        ),
         migrations.AddIndex(
             model_name="slaevent",
             index=models.Index(fields=["kind", "recorded_at"], name="sla_event_kind_recorded"),

@@ -12,7 +12,8 @@ button, until an agent acknowledges.
   of the team, the team lead, a manager or the on-call agent, as in seed 001) and raises the
   priority one step, in any combination. Firing is recorded once per level (a unique step),
   and writes a ticket event: `escalated` when it reassigns or raises the priority,
-  `escalation_notified` when it only notifies.
+  `escalation_notified` when it only notifies. Each fired level records when it was due as
+  well as when it fired: after a worker outage several levels fire in one sweep.
 - The escalate button (reason required) fires the next level of the manual ladder at once:
   level 1 a senior agent, level 2 the team lead, then a manager, each raising the priority.
   A manual level with `after_minutes` > 0 also fires by itself that long after the first
@@ -168,24 +169,32 @@ def _fire_level(
     actor=None,
     reason: str = "",
     manual: bool = False,
+    due_at: datetime | None = None,
 ) -> EscalationStep | None:
+    due_at = min(due_at or now, now)
     try:
         with transaction.atomic():
             step = EscalationStep.objects.create(
-                escalation=escalation, position=level.position, fired_at=now
+                escalation=escalation, position=level.position, due_at=due_at, fired_at=now
             )
     except IntegrityError:
         return None  # this level already fired (a second delivery of the task)
     ticket = Ticket.objects.select_related("team__lead", "assignee").get(pk=escalation.ticket_id)
     label = f"{escalation.ladder.name}, level {level.position}"
     why = reason or escalation.reason
-    actions: dict = {"ladder": escalation.ladder.name, "level": level.position}
+    actions: dict = {
+        "ladder": escalation.ladder.name,
+        "level": level.position,
+        "due_at": due_at.isoformat(),
+        "fired_at": now.isoformat(),
+    }
     if manual or level.escalates:
         ticket = ticket_escalate(
             ticket=ticket,
             actor=actor,
             reason=f"{label}: {why}" if why else label,
             raise_priority=manual or level.raise_priority,
+            data={key: actions[key] for key in ("ladder", "level", "due_at", "fired_at")},
         )
         actions["escalated"] = True
     if level.reassign_to:
@@ -243,7 +252,10 @@ def _advance(escalation: TicketEscalation, now: datetime, **kwargs) -> Escalatio
         escalation.next_fire_at = None
         escalation.save(update_fields=["next_fire_at"])
         return None
-    step = _fire_level(escalation, levels[escalation.level], now, **kwargs)
+    # A level of a ladder that climbs by itself was due at its scheduled time, however late
+    # the sweep gets to it; a press of the escalate button is due when pressed.
+    due_at = escalation.next_fire_at or now
+    step = _fire_level(escalation, levels[escalation.level], now, due_at=due_at, **kwargs)
     escalation.level += 1
     _schedule_next(escalation, levels)
     escalation.save(update_fields=["level", "next_fire_at"])

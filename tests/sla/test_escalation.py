@@ -127,6 +127,39 @@ def test_a_late_sweep_catches_up_every_due_level_once(
     assert list(EscalationStep.objects.values_list("position", flat=True)) == [1, 2, 3]
 
 
+def test_levels_fired_late_record_when_each_was_due(
+    team_setup, django_capture_on_commit_callbacks, client
+):
+    ladder(
+        "breach",
+        {"after_minutes": 0, "notify_assignee": True},
+        {"after_minutes": 30, "reassign_to": "senior"},
+        {"after_minutes": 60, "reassign_to": "team_lead"},
+    )
+    ticket = breaching_ticket(team_setup, django_capture_on_commit_callbacks)
+    # The worker was down: the breach (T0 + 60) and its three levels are handled at T0 + 5h.
+    late_sweep = T0 + timedelta(hours=5)
+    run_sweep_at(late_sweep, django_capture_on_commit_callbacks)
+
+    breach = T0 + timedelta(minutes=60)
+    steps = list(EscalationStep.objects.values_list("position", "due_at", "fired_at"))
+    assert steps == [
+        (1, breach, late_sweep),
+        (2, breach + timedelta(minutes=30), late_sweep),
+        (3, breach + timedelta(minutes=60), late_sweep),
+    ]
+    escalated = TicketEvent.objects.filter(ticket=ticket, kind="escalated").order_by("id")
+    assert [event.data["due_at"] for event in escalated] == [
+        (breach + timedelta(minutes=30)).isoformat(),
+        (breach + timedelta(minutes=60)).isoformat(),
+    ]
+    client.force_login(team_setup["lead"])
+    page = client.get(f"/desk/tickets/{ticket.reference}/").content.decode()
+    assert "level 1 due" in page and "fired 4h late" in page
+    assert "level 2 due" in page and "fired 3h 30m late" in page
+    assert "level 3 due" in page and "fired 3h late" in page
+
+
 def test_warning_ladder_and_on_call_reassignment(team_setup, django_capture_on_commit_callbacks):
     on_call = AgentFactory()
     OnCallShift.objects.create(
