@@ -92,7 +92,8 @@ class EscalationLevelInline(admin.StackedInline):
     fields = [
         ("position", "after_minutes"),
         ("notify_assignee", "notify_team_lead", "notify_manager", "notify_on_call"),
-        ("reassign_to", "raise_priority"),
+        ("reassign_to", "reassign_only_if_uncovered"),
+        ("escalate", "raise_priority"),
     ]
 
 

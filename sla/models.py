@@ -430,6 +430,15 @@ class EscalationLevel(models.Model):
     reassign_to = models.CharField(
         max_length=10, choices=Reassign.choices, blank=True, default=Reassign.NONE
     )
+    reassign_only_if_uncovered = models.BooleanField(
+        default=False,
+        help_text="Reassign only when nobody is assigned or the assignee is away or offline.",
+    )
+    escalate = models.BooleanField(
+        default=False,
+        help_text="Mark the ticket escalated (escalation level + 1) without raising its priority; "
+        "reassigning or raising the priority always does.",
+    )
     raise_priority = models.BooleanField(default=False)
 
     class Meta:
@@ -448,14 +457,22 @@ class EscalationLevel(models.Model):
             or self.notify_manager
             or self.notify_on_call
             or self.reassign_to
+            or self.escalate
             or self.raise_priority
         ):
-            raise ValidationError("A level must notify someone, reassign or raise the priority.")
+            raise ValidationError(
+                "A level must notify someone, reassign, escalate or raise the priority."
+            )
+        if self.reassign_only_if_uncovered and not self.reassign_to:
+            raise ValidationError(
+                {"reassign_only_if_uncovered": "Choose whom to reassign to, or untick this."}
+            )
 
     @property
     def escalates(self) -> bool:
-        """Whether firing counts as an escalation (reassigns or raises the priority)."""
-        return bool(self.reassign_to or self.raise_priority)
+        """Whether firing counts as an escalation (escalates, reassigns or raises the
+        priority)."""
+        return bool(self.escalate or self.reassign_to or self.raise_priority)
 
 
 class TicketEscalation(models.Model):

@@ -91,6 +91,24 @@ class Migration(migrations.Migration):
                 null=True,
             ),
         ),
+        migrations.AddField(
+            model_name="escalationlevel",
+            name="escalate",
+            field=models.BooleanField(
+                default=False,
+                help_text="Mark the ticket escalated (escalation level + 1) without raising its "
+                "priority; reassigning or raising the priority always does.",
+            ),
+        ),
+        migrations.AddField(
+            model_name="escalationlevel",
+            name="reassign_only_if_uncovered",
+            field=models.BooleanField(
+                default=False,
+                help_text="Reassign only when nobody is assigned or the assignee is away or "
+                "offline.",
+            ),
+        ),
         migrations.AddIndex(
             model_name="slaevent",
             index=models.Index(fields=["kind", "recorded_at"], name="sla_event_kind_recorded"),

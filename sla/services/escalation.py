@@ -9,11 +9,14 @@ button, until an agent acknowledges.
 - Each level fires `after_minutes` business minutes (the policy's calendar) after the start.
   The sweep task checks for due levels every minute; a 0-minute first level fires at once.
 - A level notifies (assignee, team lead, managers, on-call agent), reassigns (a senior agent
-  of the team, the team lead, a manager or the on-call agent, as in seed 001) and raises the
-  priority one step, in any combination. Firing is recorded once per level (a unique step),
-  and writes a ticket event: `escalated` when it reassigns or raises the priority,
-  `escalation_notified` when it only notifies. Each fired level records when it was due as
-  well as when it fired: after a worker outage several levels fire in one sweep.
+  of the team, the team lead, a manager or the on-call agent, as in seed 001; optionally only
+  when nobody is assigned or the assignee is away or offline), escalates (level + 1) and
+  raises the priority one step, in any combination. The default breach ladder escalates at
+  once, hands an uncovered ticket to the on-call agent and tells them (seed 000). Firing is
+  recorded once per level (a unique step), and writes a ticket event: `escalated` when it
+  escalates, reassigns or raises the priority, `escalation_notified` when it only notifies.
+  Each fired level records when it was due as well as when it fired: after a worker outage
+  several levels fire in one sweep.
 - The escalate button (reason required) fires the next level of the manual ladder at once:
   level 1 a senior agent, level 2 the team lead, then a manager, each raising the priority.
   A manual level with `after_minutes` > 0 also fires by itself that long after the first
@@ -121,6 +124,18 @@ def _team_lead(ticket: Ticket):
     return ticket.team.lead if ticket.team_id and ticket.team.lead_id else None
 
 
+def _covered(ticket: Ticket) -> bool:
+    """Whether the ticket has an assignee who is at work (active, neither away nor offline)."""
+    if not ticket.assignee_id or not ticket.assignee.is_active:
+        return False
+    status = (
+        AgentProfile.objects.filter(user_id=ticket.assignee_id)
+        .values_list("status", flat=True)
+        .first()
+    )
+    return status == AgentProfile.Status.AVAILABLE
+
+
 def reassign_target(kind: str, ticket: Ticket, now: datetime):
     """The agent a level reassigns to, or None when nobody fits."""
     if kind == EscalationLevel.Reassign.SENIOR:
@@ -197,7 +212,9 @@ def _fire_level(
             data={key: actions[key] for key in ("ladder", "level", "due_at", "fired_at")},
         )
         actions["escalated"] = True
-    if level.reassign_to:
+    if level.reassign_to and level.reassign_only_if_uncovered and _covered(ticket):
+        actions["reassign_skipped"] = f"{agent_display_name(ticket.assignee)} is available"
+    elif level.reassign_to:
         target = reassign_target(level.reassign_to, ticket, now)
         if target is not None and target.pk != ticket.assignee_id:
             ticket = ticket_assign(ticket=ticket, assignee=target, actor=actor, via="escalation")
