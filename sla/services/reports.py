@@ -104,7 +104,6 @@ def build_report_data(
             }
         )
     breached_rows = list(breached)
-    tz = team_timezone(team)
     return {
         # The daily ticket report (seed 001) for the same period, so leads get one digest.
         "tickets": ticket_report_for_period(team_id=team.pk, start=start, end=end),
@@ -116,7 +115,8 @@ def build_report_data(
                 "subject": row["ticket__subject"],
                 "metric": Metric(row["clock__metric"]).label,
                 "breached_at": row["at"].isoformat(),
-                "breached_at_label": f"{row['at'].astimezone(tz):%a %-d %b %H:%M}",
+                # In the site's time zone, like the period the report page shows.
+                "breached_at_label": f"{timezone.localtime(row['at']):%a %-d %b %H:%M}",
                 "recorded_late": row["at"] < start,
             }
             for row in breached_rows[:50]
