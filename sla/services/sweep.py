@@ -38,7 +38,7 @@ def due_clock_ids(now: datetime, *, after_id: int = 0, limit: int = BATCH_SIZE) 
     )
 
 
-def _record(clock: SlaClock, kind: str, at: datetime, now: datetime) -> SlaEvent | None:
+def _record(clock: SlaClock, kind: str, at: datetime, recorded_at: datetime) -> SlaEvent | None:
     try:
         with transaction.atomic():
             return SlaEvent.objects.create(
@@ -47,7 +47,7 @@ def _record(clock: SlaClock, kind: str, at: datetime, now: datetime) -> SlaEvent
                 kind=kind,
                 generation=clock.generation,
                 at=at,
-                recorded_at=now,
+                recorded_at=recorded_at,
                 data={"metric": clock.metric, "target_minutes": clock.target_minutes},
             )
     except IntegrityError:
@@ -66,12 +66,14 @@ def _sweep_clock(clock_id: int, now: datetime, start_ladders: bool) -> list[SlaE
         recorded = []
         fields = []
         if not clock.warned and clock.warn_at and clock.warn_at <= now:
-            event = _record(clock, SlaEvent.Kind.WARNED, clock.warn_at, now)
+            recorded_at = now if start_ladders else clock.warn_at
+            event = _record(clock, SlaEvent.Kind.WARNED, clock.warn_at, recorded_at)
             recorded += [event] if event else []
             clock.warned = True
             fields.append("warned")
         if not clock.breached and clock.deadline and clock.deadline <= now:
-            event = _record(clock, SlaEvent.Kind.BREACHED, clock.deadline, now)
+            recorded_at = now if start_ladders else clock.deadline
+            event = _record(clock, SlaEvent.Kind.BREACHED, clock.deadline, recorded_at)
             recorded += [event] if event else []
             clock.breached = True
             fields.append("breached")
@@ -125,7 +127,9 @@ def sla_start_missing(*, now: datetime) -> int:
 def sla_sweep(*, now: datetime | None = None, start_ladders: bool = True) -> int:
     """Start the clocks of recent open tickets that have none, then record every warning and
     breach that is due, starting their escalation ladders (`start_ladders=False` records
-    history without escalating, for imported tickets). Returns how many were recorded."""
+    history without escalating, for imported tickets: those alerts count as recorded when
+    they happened, so no daily report lists them as recorded late). Returns how many were
+    recorded."""
     now = now or timezone.now()
     sla_start_missing(now=now)
     recorded = 0

@@ -130,7 +130,7 @@ def test_a_breach_recorded_late_by_a_priority_raise_reaches_the_next_report(
     with time_machine.travel(raised_at, tick=False):
         with django_capture_on_commit_callbacks(execute=True):
             ticket_change_priority(ticket=ticket, priority="critical", actor=AgentFactory())
-        sla_sweep(start_ladders=False)
+        sla_sweep()
 
     (report_4,) = sla_daily_reports_run(now=datetime(2026, 3, 4, 0, 5, tzinfo=UTC))
     assert breach_rows(report_4) == [
@@ -145,6 +145,18 @@ def test_a_breach_recorded_late_by_a_priority_raise_reaches_the_next_report(
     assert report_5.data["breaches"] == []
 
 
+def test_history_recorded_without_escalating_is_not_listed_as_recorded_late(
+    tokyo_team, django_capture_on_commit_callbacks
+):
+    """Imported or demo tickets: their past breaches count as recorded when they happened."""
+    file_for(
+        tokyo_team, django_capture_on_commit_callbacks, at=datetime(2026, 3, 1, 1, 0, tzinfo=UTC)
+    )
+    sla_sweep(now=datetime(2026, 3, 3, 0, 20, tzinfo=UTC), start_ladders=False)
+    (report,) = sla_daily_reports_run(now=datetime(2026, 3, 3, 0, 30, tzinfo=UTC))
+    assert report.data["breaches"] == []
+
+
 def test_a_breach_the_sweep_records_after_the_report_went_out_reaches_the_next_one(
     tokyo_team, django_capture_on_commit_callbacks, client
 ):
@@ -155,7 +167,7 @@ def test_a_breach_the_sweep_records_after_the_report_went_out_reaches_the_next_o
     # The sweep worker is down across 09:00; the report goes out without the breach.
     (report_3,) = sla_daily_reports_run(now=datetime(2026, 3, 3, 0, 1, tzinfo=UTC))
     assert report_3.data["breaches"] == []
-    sla_sweep(now=datetime(2026, 3, 3, 0, 20, tzinfo=UTC), start_ladders=False)
+    sla_sweep(now=datetime(2026, 3, 3, 0, 20, tzinfo=UTC))
 
     (report_4,) = sla_daily_reports_run(now=datetime(2026, 3, 4, 0, 1, tzinfo=UTC))
     assert breach_rows(report_4) == [(ticket.reference, "First response", True)]
