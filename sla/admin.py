@@ -92,7 +92,8 @@ class EscalationLevelInline(admin.StackedInline):
     fields = [
         ("position", "after_minutes"),
         ("notify_assignee", "notify_team_lead", "notify_manager", "notify_on_call"),
-        ("reassign_to", "raise_priority"),
+        ("reassign_to", "reassign_only_if_uncovered"),
+        ("escalate", "raise_priority"),
     ]
 
 
@@ -147,7 +148,7 @@ class SlaEventAdmin(ReadOnlyAdmin):
 
 class EscalationStepInline(admin.TabularInline):
     model = EscalationStep
-    fields = ["position", "fired_at", "actions"]
+    fields = ["position", "due_at", "fired_at", "actions"]
     readonly_fields = fields
     extra = 0
     can_delete = False

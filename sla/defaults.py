@@ -48,6 +48,15 @@ def default_target_rows() -> list[dict]:
 
 DEFAULT_POLICY_NAME = "Default"
 
+BREACH_FIRST_LEVEL_BEFORE = {"after_minutes": 0, "notify_assignee": True, "notify_team_lead": True}
+BREACH_FIRST_LEVEL = {
+    **BREACH_FIRST_LEVEL_BEFORE,
+    "notify_on_call": True,
+    "escalate": True,
+    "reassign_to": "on_call",
+    "reassign_only_if_uncovered": True,
+}
+
 # Business minutes after the alert (for the escalate button, levels fire one per press).
 DEFAULT_LADDERS = [
     {
@@ -59,7 +68,9 @@ DEFAULT_LADDERS = [
         "name": "SLA breached",
         "trigger": "breach",
         "levels": [
-            {"after_minutes": 0, "notify_assignee": True, "notify_team_lead": True},
+            # Seed 000: a breach escalates at once, and the on-call agent takes a ticket
+            # nobody is working on (unassigned, or the assignee away or offline).
+            BREACH_FIRST_LEVEL,
             {"after_minutes": 30, "reassign_to": "senior", "notify_team_lead": True},
             {"after_minutes": 60, "reassign_to": "team_lead", "notify_manager": True},
         ],
@@ -90,11 +101,44 @@ def install_default_policy(policy_model, target_model) -> None:
         )
 
 
-def install_default_ladders(ladder_model, level_model) -> None:
-    for spec in DEFAULT_LADDERS:
+def first_installed_ladders() -> list[dict]:
+    """The default ladders as migration 0005 installed them (its models lack the fields the
+    breach ladder's first level uses now; migration 0008 upgrades that level)."""
+    return [
+        {
+            **spec,
+            "levels": [
+                BREACH_FIRST_LEVEL_BEFORE if level is BREACH_FIRST_LEVEL else level
+                for level in spec["levels"]
+            ],
+        }
+        for spec in DEFAULT_LADDERS
+    ]
+
+
+def install_default_ladders(ladder_model, level_model, ladders: list[dict] | None = None) -> None:
+    for spec in DEFAULT_LADDERS if ladders is None else ladders:
         ladder, created = ladder_model.objects.get_or_create(
             name=spec["name"], defaults={"trigger": spec["trigger"]}
         )
         if created:
             for position, level in enumerate(spec["levels"], start=1):
                 level_model.objects.create(ladder=ladder, position=position, **level)
+
+
+def upgrade_breach_ladder(ladder_model, level_model) -> None:
+    """Give an installed "SLA breached" ladder seed 000's first level, unless an admin has
+    changed that level (then theirs stands)."""
+    ladder = ladder_model.objects.filter(name="SLA breached", trigger="breach").first()
+    if ladder is None:
+        return
+    unchanged = {
+        "notify_manager": False,
+        "notify_on_call": False,
+        "reassign_to": "",
+        "raise_priority": False,
+        **BREACH_FIRST_LEVEL_BEFORE,
+    }
+    level_model.objects.filter(ladder=ladder, position=1, **unchanged).update(
+        **{key: value for key, value in BREACH_FIRST_LEVEL.items() if key != "after_minutes"}
+    )

@@ -5,8 +5,9 @@ from tickets.hooks import HookContext
 
 
 def on_ticket_changed(ctx: HookContext) -> None:
-    """After commit: move the clocks for the events the verb wrote. A new ticket is passed
-    as the creation saved it (with its customer), so it is not read back."""
+    """Move the clocks for the events the verb wrote: after commit, or for a new ticket in
+    the filing transaction (atomic: `apply_ticket_events` is its own savepoint). A new
+    ticket is passed as the creation saved it (with its customer), so it is not read back."""
     if ctx.events:
         ticket = ctx.ticket if ctx.verb == "create" else None
         apply_ticket_events(ticket_id=ctx.ticket.pk, events=list(ctx.events), ticket=ticket)

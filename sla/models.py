@@ -13,6 +13,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F, Q
+from django.utils import timezone
 
 from tickets.models import PlanTier, Priority
 
@@ -348,7 +349,12 @@ class SlaEvent(models.Model):
     )
     kind = models.CharField(max_length=20, choices=Kind.choices)
     generation = models.PositiveIntegerField(default=1)
-    at = models.DateTimeField()
+    at = models.DateTimeField(help_text="When it happened: for an alert, the threshold time.")
+    recorded_at = models.DateTimeField(
+        default=timezone.now,
+        help_text="When it was written; later than `at` for an alert recorded late (a priority "
+        "raise that put the deadline in the past, a worker that was down).",
+    )
     data = models.JSONField(default=dict, blank=True)
 
     class Meta:
@@ -363,6 +369,7 @@ class SlaEvent(models.Model):
         indexes = [
             models.Index(fields=["ticket", "at"], name="sla_event_ticket_at"),
             models.Index(fields=["kind", "at"], name="sla_event_kind_at"),
+            models.Index(fields=["kind", "recorded_at"], name="sla_event_kind_recorded"),
         ]
 
     def __str__(self) -> str:
@@ -423,6 +430,15 @@ class EscalationLevel(models.Model):
     reassign_to = models.CharField(
         max_length=10, choices=Reassign.choices, blank=True, default=Reassign.NONE
     )
+    reassign_only_if_uncovered = models.BooleanField(
+        default=False,
+        help_text="Reassign only when nobody is assigned or the assignee is away or offline.",
+    )
+    escalate = models.BooleanField(
+        default=False,
+        help_text="Mark the ticket escalated (escalation level + 1) without raising its priority; "
+        "reassigning or raising the priority always does.",
+    )
     raise_priority = models.BooleanField(default=False)
 
     class Meta:
@@ -441,14 +457,22 @@ class EscalationLevel(models.Model):
             or self.notify_manager
             or self.notify_on_call
             or self.reassign_to
+            or self.escalate
             or self.raise_priority
         ):
-            raise ValidationError("A level must notify someone, reassign or raise the priority.")
+            raise ValidationError(
+                "A level must notify someone, reassign, escalate or raise the priority."
+            )
+        if self.reassign_only_if_uncovered and not self.reassign_to:
+            raise ValidationError(
+                {"reassign_only_if_uncovered": "Choose whom to reassign to, or untick this."}
+            )
 
     @property
     def escalates(self) -> bool:
-        """Whether firing counts as an escalation (reassigns or raises the priority)."""
-        return bool(self.reassign_to or self.raise_priority)
+        """Whether firing counts as an escalation (escalates, reassigns or raises the
+        priority)."""
+        return bool(self.escalate or self.reassign_to or self.raise_priority)
 
 
 class TicketEscalation(models.Model):
@@ -481,6 +505,15 @@ class TicketEscalation(models.Model):
 
     class Meta:
         ordering = ["-started_at"]
+        constraints = [
+            # Two sweep workers recording two alerts of one ticket at once must not start
+            # the same ladder twice: one unacknowledged run per ladder and ticket.
+            models.UniqueConstraint(
+                fields=["ticket", "ladder"],
+                condition=Q(acknowledged_at__isnull=True),
+                name="escalation_one_open_run_per_ladder",
+            )
+        ]
         indexes = [
             models.Index(
                 fields=["next_fire_at"],
@@ -503,6 +536,12 @@ class EscalationStep(models.Model):
 
     escalation = models.ForeignKey(TicketEscalation, on_delete=models.CASCADE, related_name="steps")
     position = models.PositiveSmallIntegerField()
+    due_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="When the level was due; earlier than when it fired if the sweep was late "
+        "(several levels overdue at once fire together, each keeps its own due time).",
+    )
     fired_at = models.DateTimeField()
     actions = models.JSONField(default=dict, blank=True)
 
@@ -525,6 +564,12 @@ class DailySlaReport(models.Model):
     date = models.DateField(help_text="The team's local date.")
     period_start = models.DateTimeField()
     period_end = models.DateTimeField()
+    recorded_until = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="Breaches recorded from here on were not in this report: the next one lists "
+        "those dated before its period as recorded late.",
+    )
     data = models.JSONField(default=dict)
     created_at = models.DateTimeField(auto_now_add=True)
 

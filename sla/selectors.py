@@ -15,6 +15,7 @@ from sla.models import (
     TicketEscalation,
     WorkingPeriod,
 )
+from tickets.models import parse_plan_tier
 
 
 def schedule_for_calendar(calendar: BusinessCalendar) -> Schedule:
@@ -85,6 +86,7 @@ def target_for(policy: SlaPolicy | None, *, priority: str, plan_tier: str) -> Sl
     customer without a tier or a tier the policy does not list."""
     if policy is None:
         return None
+    plan_tier = parse_plan_tier(plan_tier)
     targets = {(t.priority, t.plan_tier): t for t in policy.targets.all()}
     return targets.get((priority, plan_tier)) or targets.get((priority, ""))
 

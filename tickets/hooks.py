@@ -7,7 +7,11 @@ Every verb in `tickets.services` runs, in this order:
    locked. A before-hook receives a `HookContext` and may adjust `ctx.changes` (the field
    values about to be written) or veto the change by raising `ApplicationError`;
 3. the write and its audit events;
-4. after commit, the after-hooks registered for the verb, each with the same context
+4. the in-transaction hooks registered for the verb, right after the write, in the verb's
+   transaction (each in a savepoint of its own): for derived records that must commit with
+   the change or not at all (a new ticket's SLA clocks). A failing one is logged and rolled
+   back to its savepoint; the change still commits;
+5. after commit, the after-hooks registered for the verb, each with the same context
    (`ctx.ticket` as saved, `ctx.events` written). After-hooks queue side effects
    (email, SLA recalculation, routing, webhooks, surveys); a failing after-hook is logged
    and never undoes or blocks the change.
@@ -72,6 +76,7 @@ Hook = Callable[[HookContext], None]
 SLA_VERBS = ("create", "transition", "reply", "customer_reply", "change_priority", "escalate")
 
 _before: dict[str, list[Hook]] = defaultdict(list)
+_in_transaction: dict[str, list[Hook]] = defaultdict(list)
 _after: dict[str, list[Hook]] = defaultdict(list)
 # (verb, hook) pairs whose after-hook runs in the background task. Kept across `unregister`,
 # so a hook detached and registered again (the demo seeder) stays deferred.
@@ -87,6 +92,12 @@ def register_before(verb: str, hook: Hook) -> None:
     _check_verb(verb)
     if hook not in _before[verb]:
         _before[verb].append(hook)
+
+
+def register_in_transaction(verb: str, hook: Hook) -> None:
+    _check_verb(verb)
+    if hook not in _in_transaction[verb]:
+        _in_transaction[verb].append(hook)
 
 
 def register_after(verb: str, hook: Hook, *, deferred: bool = False) -> None:
@@ -106,10 +117,22 @@ def hook_path(hook: Hook) -> str:
     return path
 
 
-def unregister(verb: str, hook: Hook) -> None:
-    for registry in (_before, _after):
+def unregister(verb: str, hook: Hook) -> bool:
+    """Detach a hook from a verb; returns whether it ran in the transaction (for
+    `register_again`)."""
+    in_transaction = hook in _in_transaction[verb]
+    for registry in (_before, _in_transaction, _after):
         if hook in registry[verb]:
             registry[verb].remove(hook)
+    return in_transaction
+
+
+def register_again(verb: str, hook: Hook, *, in_transaction: bool) -> None:
+    """Put back an after-hook detached by `unregister`, where it ran before."""
+    if in_transaction:
+        register_in_transaction(verb, hook)
+    else:
+        register_after(verb, hook)
 
 
 def run_before(ctx: HookContext) -> None:
@@ -118,9 +141,12 @@ def run_before(ctx: HookContext) -> None:
 
 
 def schedule_after(ctx: HookContext) -> None:
-    """Queue the verb's after-hooks to run once the surrounding transaction commits: the
-    immediate ones each on commit, then the deferred ones together in one queued task (its
-    queue row written in the transaction when the broker is this database)."""
+    """Run the verb's in-transaction hooks now, then queue its after-hooks to run once the
+    surrounding transaction commits: the immediate ones each on commit, then the deferred
+    ones together in one queued task (its queue row written in the transaction when the
+    broker is this database)."""
+    for hook in list(_in_transaction[ctx.verb]):
+        _run_in_savepoint(hook, ctx)
     deferred = []
     for hook in list(_after[ctx.verb]):
         if (ctx.verb, hook) in _deferred:
@@ -189,6 +215,15 @@ def run_deferred(paths: list[str], ctx: HookContext) -> None:
         _guarded(hook, ctx)()
 
 
+def _run_in_savepoint(hook: Hook, ctx: HookContext) -> None:
+    """An in-transaction hook must be atomic itself (its own savepoint): a failure rolls back
+    only what it wrote, and is logged (the SLA sweep starts missing clocks later)."""
+    try:
+        hook(ctx)
+    except Exception:
+        logger.exception("In-transaction hook %s for %s failed", hook.__qualname__, ctx.verb)
+
+
 def _guarded(hook: Hook, ctx: HookContext) -> Callable[[], None]:
     def run() -> None:
         try:
@@ -213,9 +248,13 @@ def install_default_hooks() -> None:
     # left unset, before the reference (which carries the category's prefix) is computed.
     register_before("create", classification.classify_new_ticket)
     # The SLA clock follows every verb whose events can start, pause, resume, meet or
-    # recompute it. It runs first so later hooks see the stored SLA state.
+    # recompute it. It runs first so later hooks see the stored SLA state. A new ticket's
+    # clocks are written in the filing transaction: no open ticket without clocks and a due
+    # time, even if the process dies right after the commit.
+    register_in_transaction("create", sla_hooks.on_ticket_changed)
     for verb in SLA_VERBS:
-        register_after(verb, sla_hooks.on_ticket_changed)
+        if verb != "create":
+            register_after(verb, sla_hooks.on_ticket_changed)
     # Everything else a new ticket sets off runs in its one background task (deferred), so
     # filing stays cheap for the customer: the confirmation email, related-ticket links,
     # webhooks, rules, routing, AI classification and the auto-answer, in this order.

@@ -28,6 +28,17 @@ class PlanTier(models.TextChoices):
     ENTERPRISE = "enterprise", "Enterprise"
 
 
+# Seed 000 names the professional plan `pro`: accepted on input, stored as professional.
+PLAN_TIER_ALIASES = {"pro": PlanTier.PROFESSIONAL}
+
+
+def parse_plan_tier(value) -> str:
+    """A plan tier as typed (any case, or an alias) as stored; unknown values pass through for
+    the field's own check to refuse."""
+    key = str(value or "").strip().lower()
+    return str(PLAN_TIER_ALIASES.get(key, key))
+
+
 class Status(models.TextChoices):
     OPEN = "open", "Open"
     IN_PROGRESS = "in_progress", "In progress"
@@ -112,6 +123,10 @@ class Organization(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    def clean_fields(self, exclude=None) -> None:
+        self.plan_tier = parse_plan_tier(self.plan_tier)
+        super().clean_fields(exclude=exclude)
+
 
 class Customer(models.Model):
     name = models.CharField(max_length=200)
@@ -145,6 +160,10 @@ class Customer(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} <{self.email}>"
+
+    def clean_fields(self, exclude=None) -> None:
+        self.plan_tier = parse_plan_tier(self.plan_tier)
+        super().clean_fields(exclude=exclude)
 
 
 class Category(models.Model):
@@ -731,8 +750,9 @@ class RuleAction(models.Model):
 # ---------------------------------------------------------------------------------------------
 
 
-def _string_list(value, *, field: str, label: str, allowed=None) -> list[str]:
-    """A JSON list of non-empty strings, stripped; `allowed` limits the values."""
+def _string_list(value, *, field: str, label: str, allowed=None, aliases=None) -> list[str]:
+    """A JSON list of non-empty strings, stripped; `allowed` limits the values, after
+    `aliases` (lower-case alias to value) are replaced."""
     from django.core.exceptions import ValidationError
 
     if value in (None, ""):
@@ -740,6 +760,8 @@ def _string_list(value, *, field: str, label: str, allowed=None) -> list[str]:
     if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
         raise ValidationError({field: f"{label} must be a JSON list of strings."})
     items = [item.strip() for item in value if item.strip()]
+    if aliases:
+        items = [str(aliases.get(item.lower(), item)) for item in items]
     if allowed is not None:
         unknown = sorted(set(items) - set(allowed))
         if unknown:
@@ -860,7 +882,11 @@ class PriorityRule(models.Model):
             self.types, field="types", label="Types", allowed=TicketType.values
         )
         self.plan_tiers = _string_list(
-            self.plan_tiers, field="plan_tiers", label="Plan tiers", allowed=PlanTier.values
+            self.plan_tiers,
+            field="plan_tiers",
+            label="Plan tiers",
+            allowed=PlanTier.values,
+            aliases=PLAN_TIER_ALIASES,
         )
         self.sentiments = _string_list(
             self.sentiments, field="sentiments", label="Sentiments", allowed=Sentiment.values

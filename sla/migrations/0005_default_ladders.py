@@ -2,10 +2,12 @@ from django.db import migrations
 
 
 def install(apps, schema_editor):
-    from sla.defaults import install_default_ladders
+    from sla.defaults import first_installed_ladders, install_default_ladders
 
     install_default_ladders(
-        apps.get_model("sla", "EscalationLadder"), apps.get_model("sla", "EscalationLevel")
+        apps.get_model("sla", "EscalationLadder"),
+        apps.get_model("sla", "EscalationLevel"),
+        ladders=first_installed_ladders(),
     )
 
 

@@ -15,9 +15,10 @@ Rules (product.md, seeds 000 and 001):
   time. Reopening a resolved ticket resumes its resolution clock the same way, banking the
   time it spent resolved, so it continues where it stopped instead of breaching at once.
 - A priority change recomputes every clock that has not stopped: the new priority's target
-  applies to the time already spent (deadline = start + new target + banked pause), the
-  warning and breach can fire again for the new target (a new generation), and a metric the
-  new priority has no target for stops. Each recompute is on the timeline.
+  applies to the time already spent (deadline = start + new target + banked pause), and a
+  metric the new priority has no target for stops. Only a raise (a shorter target) may alert
+  again for the new target (a new generation); a recorded breach is never undone, whatever
+  the priority does later. Each recompute is on the timeline.
 - States: on track, at risk (>= 75 % of the target elapsed), breached (>= 100 %), met. The
   next deadline and the worst state are stored on the ticket for the queues.
 
@@ -282,7 +283,12 @@ def _on_priority_change(ticket: Ticket, event: TicketEvent, cache: dict) -> None
         previous = clock.target_minutes
         clock.target_minutes = minutes
         clock.generation += 1
-        clock.warned = clock.breached = False
+        if minutes < previous and not clock.breached:
+            # A raise moves the thresholds earlier: they may be crossed again, and alert
+            # again, for the new target.
+            clock.warned = False
+        # A lowering only moves the thresholds later: an alert already recorded stands, and
+        # a breach that happened stays a breach (reports and compliance keep counting it).
         if clock.status == SlaClock.Status.RUNNING:
             compute_deadlines(clock, _schedule(clock, cache))
         clock.save()

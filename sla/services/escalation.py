@@ -3,14 +3,20 @@ button, until an agent acknowledges.
 
 - An SLA alert (recorded once by the sweep) starts the most specific active ladder for its
   trigger, policy and metric; the unique link to the alert means one ladder run per alert,
-  and while a ladder runs unacknowledged on a ticket, new alerts do not start it again.
+  and while a ladder runs unacknowledged on a ticket, new alerts do not start it again: the
+  ticket row is locked before a ladder starts and a unique constraint allows one open run
+  per ladder and ticket, so two sweep workers alerting on one ticket start it once.
 - Each level fires `after_minutes` business minutes (the policy's calendar) after the start.
   The sweep task checks for due levels every minute; a 0-minute first level fires at once.
 - A level notifies (assignee, team lead, managers, on-call agent), reassigns (a senior agent
-  of the team, the team lead, a manager or the on-call agent, as in seed 001) and raises the
-  priority one step, in any combination. Firing is recorded once per level (a unique step),
-  and writes a ticket event: `escalated` when it reassigns or raises the priority,
-  `escalation_notified` when it only notifies.
+  of the team, the team lead, a manager or the on-call agent, as in seed 001; optionally only
+  when nobody is assigned or the assignee is away or offline), escalates (level + 1) and
+  raises the priority one step, in any combination. The default breach ladder escalates at
+  once, hands an uncovered ticket to the on-call agent and tells them (seed 000). Firing is
+  recorded once per level (a unique step), and writes a ticket event: `escalated` when it
+  escalates, reassigns or raises the priority, `escalation_notified` when it only notifies.
+  Each fired level records when it was due as well as when it fired: after a worker outage
+  several levels fire in one sweep.
 - The escalate button (reason required) fires the next level of the manual ladder at once:
   level 1 a senior agent, level 2 the team lead, then a manager, each raising the priority.
   A manual level with `after_minutes` > 0 also fires by itself that long after the first
@@ -118,6 +124,18 @@ def _team_lead(ticket: Ticket):
     return ticket.team.lead if ticket.team_id and ticket.team.lead_id else None
 
 
+def _covered(ticket: Ticket) -> bool:
+    """Whether the ticket has an assignee who is at work (active, neither away nor offline)."""
+    if not ticket.assignee_id or not ticket.assignee.is_active:
+        return False
+    status = (
+        AgentProfile.objects.filter(user_id=ticket.assignee_id)
+        .values_list("status", flat=True)
+        .first()
+    )
+    return status == AgentProfile.Status.AVAILABLE
+
+
 def reassign_target(kind: str, ticket: Ticket, now: datetime):
     """The agent a level reassigns to, or None when nobody fits."""
     if kind == EscalationLevel.Reassign.SENIOR:
@@ -166,27 +184,37 @@ def _fire_level(
     actor=None,
     reason: str = "",
     manual: bool = False,
+    due_at: datetime | None = None,
 ) -> EscalationStep | None:
+    due_at = min(due_at or now, now)
     try:
         with transaction.atomic():
             step = EscalationStep.objects.create(
-                escalation=escalation, position=level.position, fired_at=now
+                escalation=escalation, position=level.position, due_at=due_at, fired_at=now
             )
     except IntegrityError:
         return None  # this level already fired (a second delivery of the task)
     ticket = Ticket.objects.select_related("team__lead", "assignee").get(pk=escalation.ticket_id)
     label = f"{escalation.ladder.name}, level {level.position}"
     why = reason or escalation.reason
-    actions: dict = {"ladder": escalation.ladder.name, "level": level.position}
+    actions: dict = {
+        "ladder": escalation.ladder.name,
+        "level": level.position,
+        "due_at": due_at.isoformat(),
+        "fired_at": now.isoformat(),
+    }
     if manual or level.escalates:
         ticket = ticket_escalate(
             ticket=ticket,
             actor=actor,
             reason=f"{label}: {why}" if why else label,
             raise_priority=manual or level.raise_priority,
+            data={key: actions[key] for key in ("ladder", "level", "due_at", "fired_at")},
         )
         actions["escalated"] = True
-    if level.reassign_to:
+    if level.reassign_to and level.reassign_only_if_uncovered and _covered(ticket):
+        actions["reassign_skipped"] = f"{agent_display_name(ticket.assignee)} is available"
+    elif level.reassign_to:
         target = reassign_target(level.reassign_to, ticket, now)
         if target is not None and target.pk != ticket.assignee_id:
             ticket = ticket_assign(ticket=ticket, assignee=target, actor=actor, via="escalation")
@@ -241,11 +269,20 @@ def _advance(escalation: TicketEscalation, now: datetime, **kwargs) -> Escalatio
         escalation.next_fire_at = None
         escalation.save(update_fields=["next_fire_at"])
         return None
-    step = _fire_level(escalation, levels[escalation.level], now, **kwargs)
+    # A level of a ladder that climbs by itself was due at its scheduled time, however late
+    # the sweep gets to it; a press of the escalate button is due when pressed.
+    due_at = escalation.next_fire_at or now
+    step = _fire_level(escalation, levels[escalation.level], now, due_at=due_at, **kwargs)
     escalation.level += 1
     _schedule_next(escalation, levels)
     escalation.save(update_fields=["level", "next_fire_at"])
     return step
+
+
+def _open_run(ticket_id: int, ladder: EscalationLadder) -> TicketEscalation | None:
+    return TicketEscalation.objects.filter(
+        ticket_id=ticket_id, ladder=ladder, acknowledged_at__isnull=True
+    ).first()
 
 
 def escalation_start_for_alert(*, sla_event_id: int) -> TicketEscalation | None:
@@ -261,28 +298,35 @@ def escalation_start_for_alert(*, sla_event_id: int) -> TicketEscalation | None:
     if ladder is None or not _levels(ladder):
         return None
     with transaction.atomic():
-        running = (
-            TicketEscalation.objects.select_for_update()
-            .filter(ticket_id=event.ticket_id, ladder=ladder, acknowledged_at__isnull=True)
-            .exclude(trigger_event=event)
-            .first()
-        )
+        # One lock per ticket before starting a ladder: two workers recording two alerts of
+        # one ticket take turns here, and the second sees the first one's run. The unique
+        # constraint on open runs backs this up if anything starts a run without the lock.
+        locked = Ticket.objects.select_for_update().filter(pk=event.ticket_id)
+        if not list(locked.values_list("pk", flat=True)):
+            return None
+        existing = TicketEscalation.objects.filter(trigger_event=event).first()
+        if existing is not None:
+            return existing  # this alert already started its ladder (a second delivery)
+        running = _open_run(event.ticket_id, ladder)
         if running is not None:
-            # The same ladder is already climbing on this ticket (say a priority raise
-            # recomputed the target and it breached again): it goes on, no second run.
+            # The same ladder is already climbing on this ticket (another clock alerted, or
+            # a priority raise recomputed the target and it breached again): it goes on.
             return running
-        escalation, created = TicketEscalation.objects.get_or_create(
-            trigger_event=event,
-            defaults={
-                "ticket_id": event.ticket_id,
-                "ladder": ladder,
-                "started_at": event.at,
-                "reason": f"{event.clock.get_metric_display()} {event.get_kind_display().lower()}",
-            },
-        )
-        if created:
-            _schedule_next(escalation, _levels(ladder))
-            escalation.save(update_fields=["next_fire_at"])
+        try:
+            with transaction.atomic():
+                escalation = TicketEscalation.objects.create(
+                    trigger_event=event,
+                    ticket_id=event.ticket_id,
+                    ladder=ladder,
+                    started_at=event.at,
+                    reason=(
+                        f"{event.clock.get_metric_display()} {event.get_kind_display().lower()}"
+                    ),
+                )
+        except IntegrityError:
+            return _open_run(event.ticket_id, ladder)
+        _schedule_next(escalation, _levels(ladder))
+        escalation.save(update_fields=["next_fire_at"])
     escalation_tick(only_ids=[escalation.pk])
     return escalation
 

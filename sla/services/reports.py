@@ -1,10 +1,11 @@
 """The daily SLA report (seed 000): every morning at 09:00 in each team's time zone.
 
 It covers the 24 hours up to 09:00 that day: tickets resolved, tickets that breached an SLA
-target, tickets at risk right now, and compliance per priority (targets met on time out of
-the targets that finished in the period). The job runs every 15 minutes and makes each
-team's report once per local date (a unique constraint), so a worker that was down at 09:00
-catches up later that morning, and a second run adds nothing.
+target (plus breaches dated earlier but recorded after the previous report, marked as
+recorded late, so none is left out), tickets at risk right now, and compliance per priority
+(targets met on time out of the targets that finished in the period). The job runs every
+15 minutes and makes each team's report once per local date (a unique constraint), so a
+worker that was down at 09:00 catches up later that morning, and a second run adds nothing.
 """
 
 from datetime import datetime, time, timedelta
@@ -40,14 +41,39 @@ def report_period(team: Team, date) -> tuple[datetime, datetime]:
     return start, end
 
 
-def build_report_data(*, team: Team, start: datetime, end: datetime) -> dict:
+def breaches_for_report(
+    *, team: Team, start: datetime, end: datetime, late_since: datetime, as_of: datetime
+):
+    """The team's breaches a report lists: those dated in its period, and those dated before
+    it that were recorded after the previous report was made (`late_since`), so a breach
+    recorded late (a priority raise that put the deadline in the past, a sweep worker down
+    across 09:00) reaches the next report instead of none. Only what was recorded by `as_of`
+    (when the report is made): anything later goes to the next one."""
+    in_period = Q(at__gte=start, at__lt=end)
+    recorded_late = Q(at__lt=start, recorded_at__gte=late_since)
+    return (
+        SlaEvent.objects.filter(ticket__team=team, kind=SlaEvent.Kind.BREACHED)
+        .filter(in_period | recorded_late, recorded_at__lt=as_of)
+        .values("ticket__reference", "ticket__subject", "clock__metric", "at", "recorded_at")
+        .order_by("at", "id")
+    )
+
+
+def build_report_data(
+    *,
+    team: Team,
+    start: datetime,
+    end: datetime,
+    late_since: datetime | None = None,
+    as_of: datetime | None = None,
+) -> dict:
     tickets = Ticket.objects.filter(team=team)
-    breached = (
-        SlaEvent.objects.filter(
-            ticket__team=team, kind=SlaEvent.Kind.BREACHED, at__gte=start, at__lt=end
-        )
-        .values("ticket__reference", "ticket__subject", "clock__metric")
-        .order_by("at")
+    breached = breaches_for_report(
+        team=team,
+        start=start,
+        end=end,
+        late_since=start if late_since is None else late_since,
+        as_of=as_of or timezone.now(),
     )
     at_risk = tickets.filter(
         status__in=OPEN_STATUSES, sla_state__in=[SlaState.AT_RISK, SlaState.BREACHED]
@@ -88,9 +114,14 @@ def build_report_data(*, team: Team, start: datetime, end: datetime) -> dict:
                 "reference": row["ticket__reference"],
                 "subject": row["ticket__subject"],
                 "metric": Metric(row["clock__metric"]).label,
+                "breached_at": row["at"].isoformat(),
+                # In the site's time zone, like the period the report page shows.
+                "breached_at_label": f"{timezone.localtime(row['at']):%a %-d %b %H:%M}",
+                "recorded_late": row["at"] < start,
             }
             for row in breached_rows[:50]
         ],
+        "breaches_recorded_late": sum(row["at"] < start for row in breached_rows),
         "at_risk_count": at_risk.count(),
         "at_risk": [
             {
@@ -106,14 +137,29 @@ def build_report_data(*, team: Team, start: datetime, end: datetime) -> dict:
     }
 
 
-def sla_daily_report_create(*, team: Team, date) -> DailySlaReport | None:
-    """Build, store and send one team's report for a local date; None if it exists already."""
+def sla_daily_report_create(
+    *, team: Team, date, now: datetime | None = None
+) -> DailySlaReport | None:
+    """Build, store and send one team's report for a local date; None if it exists already.
+    It lists the breaches recorded since the previous report that no report listed yet."""
+    now = now or timezone.now()
     start, end = report_period(team, date)
-    data = build_report_data(team=team, start=start, end=end)
+    previous = (
+        DailySlaReport.objects.filter(team=team, date__lt=date, recorded_until__isnull=False)
+        .order_by("-date")
+        .values_list("recorded_until", flat=True)
+        .first()
+    )
+    data = build_report_data(team=team, start=start, end=end, late_since=previous, as_of=now)
     try:
         with transaction.atomic():
             report = DailySlaReport.objects.create(
-                team=team, date=date, period_start=start, period_end=end, data=data
+                team=team,
+                date=date,
+                period_start=start,
+                period_end=end,
+                recorded_until=now,
+                data=data,
             )
             if team.lead_id:
                 notifications.notify(
@@ -139,7 +185,7 @@ def sla_daily_reports_run(*, now: datetime | None = None) -> list[DailySlaReport
             continue
         if DailySlaReport.objects.filter(team=team, date=local.date()).exists():
             continue
-        report = sla_daily_report_create(team=team, date=local.date())
+        report = sla_daily_report_create(team=team, date=local.date(), now=now)
         if report is not None:
             made.append(report)
     return made

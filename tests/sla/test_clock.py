@@ -320,3 +320,47 @@ def test_sla_start_is_idempotent(on_commit):
 def test_queue_ordering_field_is_indexed():
     index_names = {index.name for index in Ticket._meta.indexes}
     assert {"ticket_sla_due", "ticket_sla_state_due"} <= index_names
+
+
+def test_lowering_the_priority_keeps_a_recorded_breach(on_commit, clock_at):
+    agent = AgentFactory()
+    clock_at(T0)
+    ticket = file(on_commit)  # enterprise critical: first response 15 minutes
+    clock_at(T0 + timedelta(minutes=20))
+    assert sla_sweep() == 2  # first response at risk and breached
+    on_commit(ticket_change_priority, ticket=ticket, priority="low", actor=agent)
+
+    first = clock(ticket, Metric.FIRST_RESPONSE)
+    assert first.target_minutes == 1440 and first.generation == 2
+    assert first.breached and first.warned
+    ticket.refresh_from_db()
+    assert ticket.sla_state == "breached"
+    # The later deadline records nothing new, and the reply still counts as late.
+    clock_at(T0 + timedelta(days=3))
+    on_commit(ticket_reply, ticket=ticket, actor=agent, body="Sorry for the wait")
+    assert sla_sweep() == 0
+    met = clock(ticket, Metric.FIRST_RESPONSE)
+    assert met.breached and met.events.get(kind="met").data["late"] is True
+    assert SlaEvent.objects.filter(clock=first, kind="breached").count() == 1
+
+
+def test_lowering_then_raising_the_priority_alerts_once_per_threshold(on_commit, clock_at):
+    agent = AgentFactory()
+    clock_at(T0)
+    ticket = file(on_commit, priority="medium")  # enterprise medium: 240 first response
+    clock_at(T0 + timedelta(minutes=200))
+    assert sla_sweep() == 1  # at risk (75 % of 240 = 180)
+    on_commit(ticket_change_priority, ticket=ticket, priority="low", actor=agent)
+    assert clock(ticket, Metric.FIRST_RESPONSE).warned  # the warning stands
+    on_commit(ticket_change_priority, ticket=ticket, priority="critical", actor=agent)
+    # The raise moved the thresholds into the past: warning and breach for the new target
+    # (and the resolution clock's, 120 minutes now).
+    assert sla_sweep() == 4
+    first = clock(ticket, Metric.FIRST_RESPONSE)
+    assert first.breached and first.generation == 3
+    alerts = SlaEvent.objects.filter(clock=first, kind__in=["warned", "breached"])
+    assert sorted(alerts.values_list("kind", "generation")) == [
+        ("breached", 3),
+        ("warned", 1),
+        ("warned", 3),
+    ]

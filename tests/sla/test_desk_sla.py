@@ -148,7 +148,7 @@ def test_queue_shows_the_sla_state_and_the_time_left_or_overdue(agent_client, on
     critical = file(on_commit, priority="critical")  # first response due 10:15
     high = file(on_commit, priority="high")  # due 11:00, at risk from 10:45
     medium = file(on_commit, priority="medium")  # due 14:00
-    TicketFactory(subject="Nobody set an SLA")
+    without_sla(subject="Nobody set an SLA")
     clock_at(T0 + timedelta(minutes=50))
     sla_sweep()
 
@@ -370,7 +370,14 @@ def test_ticket_page_query_count_does_not_grow_with_sla_events(
 
 
 @pytest.mark.django_db
-def test_ticket_without_sla_says_so(agent_client, ticket):
+def without_sla(**kwargs) -> Ticket:
+    """A ticket filed when no SLA policy is active (they stay off): it gets no clock."""
+    SlaPolicy.objects.update(active=False)
+    return TicketFactory(**kwargs)
+
+
+def test_ticket_without_sla_says_so(agent_client):
+    ticket = without_sla()
     html = agent_client.get(url("ticket", ticket)).text
     assert "No SLA applies to this ticket." in sla_card(html)
     assert "no clock has run" in html

@@ -127,6 +127,39 @@ def test_a_late_sweep_catches_up_every_due_level_once(
     assert list(EscalationStep.objects.values_list("position", flat=True)) == [1, 2, 3]
 
 
+def test_levels_fired_late_record_when_each_was_due(
+    team_setup, django_capture_on_commit_callbacks, client
+):
+    ladder(
+        "breach",
+        {"after_minutes": 0, "notify_assignee": True},
+        {"after_minutes": 30, "reassign_to": "senior"},
+        {"after_minutes": 60, "reassign_to": "team_lead"},
+    )
+    ticket = breaching_ticket(team_setup, django_capture_on_commit_callbacks)
+    # The worker was down: the breach (T0 + 60) and its three levels are handled at T0 + 5h.
+    late_sweep = T0 + timedelta(hours=5)
+    run_sweep_at(late_sweep, django_capture_on_commit_callbacks)
+
+    breach = T0 + timedelta(minutes=60)
+    steps = list(EscalationStep.objects.values_list("position", "due_at", "fired_at"))
+    assert steps == [
+        (1, breach, late_sweep),
+        (2, breach + timedelta(minutes=30), late_sweep),
+        (3, breach + timedelta(minutes=60), late_sweep),
+    ]
+    escalated = TicketEvent.objects.filter(ticket=ticket, kind="escalated").order_by("id")
+    assert [event.data["due_at"] for event in escalated] == [
+        (breach + timedelta(minutes=30)).isoformat(),
+        (breach + timedelta(minutes=60)).isoformat(),
+    ]
+    client.force_login(team_setup["lead"])
+    page = client.get(f"/desk/tickets/{ticket.reference}/").content.decode()
+    assert "level 1 due" in page and "fired 4h late" in page
+    assert "level 2 due" in page and "fired 3h 30m late" in page
+    assert "level 3 due" in page and "fired 3h late" in page
+
+
 def test_warning_ladder_and_on_call_reassignment(team_setup, django_capture_on_commit_callbacks):
     on_call = AgentFactory()
     OnCallShift.objects.create(
@@ -241,3 +274,97 @@ def test_default_ladders_are_installed_and_the_breach_ladder_notifies_at_once(
     assert Notification.objects.filter(
         recipient_user=team_setup["lead"], kind="escalation", channel="desk"
     ).exists()
+
+
+@pytest.fixture
+def on_call_agent():
+    agent = AgentFactory()
+    OnCallShift.objects.create(
+        agent=agent.agent_profile,
+        starts_at=T0,
+        ends_at=T0 + timedelta(hours=8),
+        priorities=["high", "critical"],
+    )
+    return agent
+
+
+def breach_with_the_default_ladders(ticket, django_capture_on_commit_callbacks):
+    # enterprise high: first response 60 min; the sweep a minute after the breach.
+    run_sweep_at(T0 + timedelta(minutes=61), django_capture_on_commit_callbacks)
+    ticket.refresh_from_db()
+    return ticket
+
+
+@pytest.mark.parametrize("assignee_status", ["away", "offline", "unassigned"])
+def test_default_breach_ladder_escalates_at_once_and_the_on_call_agent_takes_an_uncovered_ticket(
+    team_setup, on_call_agent, django_capture_on_commit_callbacks, assignee_status
+):
+    if assignee_status == "unassigned":
+        # No team either: routing would hand a team's ticket to one of its agents.
+        with time_machine.travel(T0, tick=False), django_capture_on_commit_callbacks(execute=True):
+            ticket = ticket_create(
+                customer=CustomerFactory(plan_tier="enterprise"),
+                subject="Down",
+                body="B",
+                priority="high",
+            )
+    else:
+        ticket = breaching_ticket(team_setup, django_capture_on_commit_callbacks)
+        team_setup["agent"].agent_profile.status = assignee_status
+        team_setup["agent"].agent_profile.save()
+
+    ticket = breach_with_the_default_ladders(ticket, django_capture_on_commit_callbacks)
+
+    assert ticket.escalation_level == 1
+    assert ticket.priority == "high"  # escalated, not raised: the matrix keeps its tiers
+    assert ticket.assignee == on_call_agent
+    escalated = TicketEvent.objects.get(ticket=ticket, kind="escalated")
+    assert escalated.data["ladder"] == "SLA breached" and escalated.data["level"] == 1
+    assert Notification.objects.filter(recipient_user=on_call_agent, kind="escalation").exists()
+
+
+def test_default_breach_ladder_keeps_an_assignee_who_is_at_work(
+    team_setup, on_call_agent, django_capture_on_commit_callbacks
+):
+    ticket = breaching_ticket(team_setup, django_capture_on_commit_callbacks)
+    ticket = breach_with_the_default_ladders(ticket, django_capture_on_commit_callbacks)
+
+    assert ticket.escalation_level == 1
+    assert ticket.assignee == team_setup["agent"]
+    step = EscalationStep.objects.get(escalation__ladder__name="SLA breached", position=1)
+    assert (
+        "reassigned_to" not in step.actions and "is available" in step.actions["reassign_skipped"]
+    )
+    # The assignee and the on-call agent are both told.
+    for person in (team_setup["agent"], on_call_agent):
+        assert Notification.objects.filter(recipient_user=person, kind="escalation").exists()
+
+
+def test_the_migration_upgrades_an_installed_breach_ladder_but_not_one_an_admin_changed():
+    from sla.defaults import (
+        BREACH_FIRST_LEVEL,
+        first_installed_ladders,
+        install_default_ladders,
+        upgrade_breach_ladder,
+    )
+
+    EscalationLadder.objects.filter(name__in=DEFAULT_LADDER_NAMES).delete()
+    install_default_ladders(EscalationLadder, EscalationLevel, ladders=first_installed_ladders())
+    first = EscalationLevel.objects.get(ladder__name="SLA breached", position=1)
+    assert not first.escalate and not first.reassign_to  # as 0005 installed it
+
+    upgrade_breach_ladder(EscalationLadder, EscalationLevel)
+
+    first.refresh_from_db()
+    assert {field: getattr(first, field) for field in BREACH_FIRST_LEVEL} == BREACH_FIRST_LEVEL
+    # A level an admin changed stays theirs.
+    EscalationLevel.objects.filter(pk=first.pk).update(
+        escalate=False,
+        reassign_to="",
+        reassign_only_if_uncovered=False,
+        notify_on_call=False,
+        after_minutes=5,
+    )
+    upgrade_breach_ladder(EscalationLadder, EscalationLevel)
+    first.refresh_from_db()
+    assert (first.after_minutes, first.escalate) == (5, False)

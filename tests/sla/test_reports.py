@@ -102,3 +102,75 @@ def test_reports_pages_are_for_leads(client, tokyo_team):
     assert client.get("/desk/sla/reports/").status_code == 403
     client.logout()
     assert client.get("/desk/sla/reports/").status_code == 302
+
+
+def breach_rows(report):
+    return [
+        (row["reference"], row["metric"], row["recorded_late"]) for row in report.data["breaches"]
+    ]
+
+
+def test_a_breach_recorded_late_by_a_priority_raise_reaches_the_next_report(
+    tokyo_team, django_capture_on_commit_callbacks
+):
+    from tickets.services import ticket_change_priority
+
+    # Enterprise medium: first response 240 minutes, resolution 1440.
+    ticket = file_for(
+        tokyo_team,
+        django_capture_on_commit_callbacks,
+        priority="medium",
+        at=datetime(2026, 3, 2, 1, 0, tzinfo=UTC),
+    )
+    (report_3,) = sla_daily_reports_run(now=datetime(2026, 3, 3, 0, 5, tzinfo=UTC))
+    assert report_3.data["breaches"] == []
+    # A day later the priority goes to critical: 15 / 120 minutes from filing, deadlines that
+    # passed on 2 March, inside the period the 3 March report already covered.
+    raised_at = datetime(2026, 3, 3, 3, 0, tzinfo=UTC)
+    with time_machine.travel(raised_at, tick=False):
+        with django_capture_on_commit_callbacks(execute=True):
+            ticket_change_priority(ticket=ticket, priority="critical", actor=AgentFactory())
+        sla_sweep()
+
+    (report_4,) = sla_daily_reports_run(now=datetime(2026, 3, 4, 0, 5, tzinfo=UTC))
+    assert breach_rows(report_4) == [
+        (ticket.reference, "First response", True),
+        (ticket.reference, "Resolution", True),
+    ]
+    assert report_4.data["breached_tickets"] == 1
+    assert report_4.data["breaches_recorded_late"] == 2
+    assert report_4.data["breaches"][0]["breached_at"] == "2026-03-02T01:15:00+00:00"
+    # Listed once: the report after does not repeat them.
+    (report_5,) = sla_daily_reports_run(now=datetime(2026, 3, 5, 0, 5, tzinfo=UTC))
+    assert report_5.data["breaches"] == []
+
+
+def test_history_recorded_without_escalating_is_not_listed_as_recorded_late(
+    tokyo_team, django_capture_on_commit_callbacks
+):
+    """Imported or demo tickets: their past breaches count as recorded when they happened."""
+    file_for(
+        tokyo_team, django_capture_on_commit_callbacks, at=datetime(2026, 3, 1, 1, 0, tzinfo=UTC)
+    )
+    sla_sweep(now=datetime(2026, 3, 3, 0, 20, tzinfo=UTC), start_ladders=False)
+    (report,) = sla_daily_reports_run(now=datetime(2026, 3, 3, 0, 30, tzinfo=UTC))
+    assert report.data["breaches"] == []
+
+
+def test_a_breach_the_sweep_records_after_the_report_went_out_reaches_the_next_one(
+    tokyo_team, django_capture_on_commit_callbacks, client
+):
+    # Critical enterprise filed 08:40 Tokyo: first response due 08:55, just before the report.
+    ticket = file_for(
+        tokyo_team, django_capture_on_commit_callbacks, at=datetime(2026, 3, 2, 23, 40, tzinfo=UTC)
+    )
+    # The sweep worker is down across 09:00; the report goes out without the breach.
+    (report_3,) = sla_daily_reports_run(now=datetime(2026, 3, 3, 0, 1, tzinfo=UTC))
+    assert report_3.data["breaches"] == []
+    sla_sweep(now=datetime(2026, 3, 3, 0, 20, tzinfo=UTC))
+
+    (report_4,) = sla_daily_reports_run(now=datetime(2026, 3, 4, 0, 1, tzinfo=UTC))
+    assert breach_rows(report_4) == [(ticket.reference, "First response", True)]
+    client.force_login(tokyo_team.lead)
+    page = client.get(f"/desk/sla/reports/{report_4.pk}/").content.decode()
+    assert "Recorded late" in page and "breached Mon 2 Mar 23:55, recorded after" in page

@@ -77,3 +77,49 @@ def test_the_sweep_runs_through_the_django_q_scheduler():
     assert SlaEvent.objects.filter(kind="breached").count() == 2
     schedule = Schedule.objects.get(name="helpdesk:sla-sweep")
     assert schedule.next_run > timezone.now()
+
+
+@pytest.mark.django_db
+def test_filing_writes_the_clocks_in_the_same_transaction():
+    """No after-commit hook runs here (as when the process dies right after the commit):
+    the clocks and the due time are there all the same."""
+    ticket = ticket_create(
+        customer=CustomerFactory(plan_tier="enterprise"), subject="S", body="B", priority="high"
+    )
+    assert sorted(SlaClock.objects.filter(ticket=ticket).values_list("metric", flat=True)) == [
+        "first_response",
+        "resolution",
+    ]
+    ticket.refresh_from_db()
+    assert ticket.sla_due_at == ticket.created_at + timedelta(minutes=60)
+
+
+@pytest.mark.django_db
+def test_a_failing_sla_engine_does_not_lose_the_ticket_and_the_sweep_starts_its_clocks(
+    monkeypatch,
+):
+    from sla.services import clock as clock_service
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("policy lookup failed")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(clock_service, "_start_clocks", broken)
+        ticket = ticket_create(
+            customer=CustomerFactory(plan_tier="enterprise"),
+            subject="S",
+            body="B",
+            priority="critical",
+        )
+    assert not SlaClock.objects.filter(ticket=ticket).exists()
+
+    with time_machine.travel(ticket.created_at + timedelta(minutes=20), tick=False):
+        assert sla_sweep() == 2  # started from the filing time: first response breached
+
+    first = SlaClock.objects.get(ticket=ticket, metric="first_response")
+    assert first.started_at == ticket.created_at and first.breached
+    ticket.refresh_from_db()
+    assert ticket.sla_state == "breached" and ticket.sla_due_at is not None
+    with time_machine.travel(ticket.created_at + timedelta(minutes=21), tick=False):
+        assert sla_sweep() == 0  # healed once
+    assert SlaClock.objects.filter(ticket=ticket).count() == 2

@@ -27,9 +27,10 @@ HOME = "/portal/"
 # Where they go (counted inside the test's transaction, so each transaction and the rate
 # limit's savepoint show as savepoint pairs): the rate-limit upsert, the session read, the
 # customer lookup and insert, the ticket, its reference, message and event, the queued
-# follow-up task, the portal filing check and insert, the session write, and on commit the
-# SLA clocks (has it clocks, the clocks in one insert and their events in another, the
-# summary: the new ticket is not read back, nor are the clocks just written). Classification
+# follow-up task, the portal filing check and insert, the session write, and in the same
+# transaction (a savepoint of their own) the SLA clocks (has it clocks, the clocks in one
+# insert and their events in another, the summary: the new ticket is not read back, nor are
+# the clocks just written). Classification
 # patterns, priority rules and SLA policies come from the process's configuration copy
 # (helpdesk.config_cache), warmed by the first post; without it, 4 more.
 PORTAL_CREATE_MAX_QUERIES = 34

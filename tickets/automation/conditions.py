@@ -29,6 +29,7 @@ from tickets.models import (
     Ticket,
     TicketEvent,
     TicketType,
+    parse_plan_tier,
 )
 
 Field = RuleCondition.Field
@@ -79,6 +80,8 @@ def _check_choice(field: str, spec: FieldSpec, value: Any) -> str:
     value = value.strip().lower() if field != Field.CATEGORY else value.strip()
     if field == Field.PRIORITY:
         value = PRIORITY_ALIASES.get(value, value)
+    elif field == Field.TIER:
+        value = parse_plan_tier(value)
     allowed = spec.choices()
     if value not in allowed:
         shown = ", ".join(repr(a) if a == "" else a for a in allowed) or "none defined"

@@ -462,13 +462,18 @@ def next_priority(priority: str) -> str:
 
 @transaction.atomic
 def ticket_escalate(
-    *, ticket: Ticket, actor=None, reason: str, raise_priority: bool = True
+    *,
+    ticket: Ticket,
+    actor=None,
+    reason: str,
+    raise_priority: bool = True,
+    data: dict | None = None,
 ) -> Ticket:
     """Escalate one level and (unless told not to) raise the priority one step; critical
     stays critical.
 
-    Writes an `escalated` event with the reason and, when the priority moved, a
-    `priority_changed` event.
+    Writes an `escalated` event with the reason (and `data`, e.g. the escalation ladder level
+    and when it was due) and, when the priority moved, a `priority_changed` event.
     """
     ensure_agent(actor)
     reason = require_text(reason, field="reason", label="A reason for escalating", max_length=500)
@@ -496,7 +501,7 @@ def ticket_escalate(
             actor=actor,
             from_value=previous_level,
             to_value=ticket.escalation_level,
-            data={"reason": reason},
+            data={**(data or {}), "reason": reason},
         )
     )
     raised = next_priority(ticket.priority) if raise_priority else ticket.priority

@@ -225,13 +225,12 @@ def customer_emails_detached():
         # Nor survey their customers now: the seeder records answered demo surveys itself.
         ("transition", surveys.on_ticket_resolved),
     ]
-    for verb, hook in detached:
-        hooks.unregister(verb, hook)
+    in_transaction = [hooks.unregister(verb, hook) for verb, hook in detached]
     try:
         yield
     finally:
-        for verb, hook in detached:
-            hooks.register_after(verb, hook)
+        for (verb, hook), was_in_transaction in zip(detached, in_transaction, strict=True):
+            hooks.register_again(verb, hook, in_transaction=was_in_transaction)
 
 
 @dataclass

@@ -14,6 +14,7 @@ from django.views.decorators.http import require_GET
 
 from agents.permissions import agent_display_name, is_agent
 from agents.routing import explain_assignment
+from sla.templatetags.sla_tags import sla_duration
 from tickets import services
 from tickets.forms.desk import (
     AssignForm,
@@ -249,6 +250,21 @@ def _event_actor(ticket: Ticket, event: TicketEvent) -> str:
     return agent_display_name(actor)
 
 
+def _ladder_level_timing(data: dict) -> str:
+    """When an escalation ladder level was due, and how late it fired (a sweep worker that
+    was down fires several overdue levels at once)."""
+    try:
+        due = datetime.fromisoformat(data["due_at"])
+        fired = datetime.fromisoformat(data["fired_at"])
+    except (KeyError, TypeError, ValueError):
+        return ""
+    text = f"level {data.get('level')} due {timezone.localtime(due):%a %-d %b %H:%M}"
+    late_minutes = (fired - due).total_seconds() / 60
+    if late_minutes >= 1:
+        text += f", fired {sla_duration(late_minutes)} late"
+    return text
+
+
 def _timeline(ticket: Ticket, events=None) -> list[TimelineEntry]:
     """The audit trail in words: who did what, from what to what, when, and why."""
     kinds = TicketEvent.Kind
@@ -341,6 +357,8 @@ def _timeline(ticket: Ticket, events=None) -> list[TimelineEntry]:
                 if data.get("reason"):
                     notes.append(data["reason"])
                 detail = "; ".join(notes)
+        if timing := _ladder_level_timing(data):
+            detail = f"{detail} · {timing}" if detail else timing
         entries.append(
             TimelineEntry(
                 kind=event.kind,
