@@ -295,11 +295,19 @@ def notify(
                 }
             else:
                 fields |= {"body_text": rendered.short, "link": absolute(path)}
-            notification = _record_once(fields)
-            if notification is None:
+            notification, is_new = _record_once(fields)
+            if channel == Channel.DESK:
+                if is_new:
+                    created.append(notification)
                 continue
-            created.append(notification)
-            if channel != Channel.DESK:
+            if is_new:
+                created.append(notification)
+                transaction.on_commit(partial(_queue_delivery, notification.pk))
+            elif notification.sent_at is None and _deliveries_here.get() is not None:
+                # A re-run of a follow-up task whose first run recorded this delivery and died
+                # before sending it (the worker killed): send it now, not when the retry job
+                # comes round. Sending checks `sent_at` under the row lock, so one the first
+                # run did send, or a queued retry sends meanwhile, goes out once.
                 transaction.on_commit(partial(_queue_delivery, notification.pk))
     return created
 
@@ -322,8 +330,10 @@ def deliveries_in_this_task() -> Iterator[None]:
     webhook deliveries recorded inside are not queued as tasks of their own but sent when the
     block ends, in order, here. A task per delivery cost more in the queue's own work (a
     queue row, a worker hand-off, a result row) than the sending itself. A delivery that fails
-    is recorded on its row and left to `retry_unsent_notifications`, as one queued would be;
-    one never sent (the worker killed) is re-queued by that job too.
+    is recorded on its row and left to `retry_unsent_notifications`, as one queued would be.
+    One never sent (the worker killed mid-task) is sent by the task's re-run (the broker hands
+    it out again): `notify()` there finds the row recorded and still unsent, and sends it at
+    the end of the block like a new one.
 
     Inside a transaction (never so in a worker, but so in a test's) the commits, and with
     them the deliveries, come after the block: they are queued as anywhere else."""
@@ -343,13 +353,20 @@ def deliveries_in_this_task() -> Iterator[None]:
                 logger.info("Notification %s is left to the retry job", notification_id)
 
 
-def _record_once(fields: dict[str, Any]) -> Notification | None:
+def _record_once(fields: dict[str, Any]) -> tuple[Notification, bool]:
+    """The notification with this dedupe key, and whether it was recorded now (False: this
+    is a repeat of the same event, and the row is the one recorded the first time)."""
     try:
         with transaction.atomic():
-            return Notification.objects.create(**fields)
+            return Notification.objects.create(**fields), True
     except IntegrityError:
-        if Notification.objects.filter(dedupe_key=fields["dedupe_key"]).exists():
-            return None  # already recorded: this is a repeat of the same event
+        existing = (
+            Notification.objects.filter(dedupe_key=fields["dedupe_key"])
+            .only("pk", "sent_at")
+            .first()
+        )
+        if existing is not None:
+            return existing, False
         raise
 
 

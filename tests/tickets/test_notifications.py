@@ -484,3 +484,62 @@ def test_plain_users_without_a_customer_record_are_emailed(ticket):
     notify(kind="survey", recipients=[user], ticket=ticket, template="ticket_created")
 
     assert Notification.objects.get(kind="survey").recipient_email == user.email
+
+
+# ---------------------------------------------------------------------------------------------
+# A follow-up task killed mid-way and run again
+# ---------------------------------------------------------------------------------------------
+
+
+class WorkerKilled(BaseException):
+    """Stands in for SIGKILL: not an `Exception`, so no handler on the way records or sends
+    anything, and the transaction open at that moment rolls back, as a dead process's does."""
+
+
+def _queued_follow_up():
+    """The follow-up task a new ticket queued, taken off the queue as a worker takes it."""
+    from django_q.models import OrmQ
+
+    [row] = OrmQ.objects.all()
+    task = row.task
+    assert task["func"] == "tickets.tasks.run_deferred_hooks"
+    return task
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_killed_follow_up_task_sends_the_confirmation_when_it_runs_again(
+    customer, mailoutbox, monkeypatch
+):
+    from django_q.conf import Conf
+
+    from tickets import notifications
+    from tickets.tasks import run_deferred_hooks
+
+    monkeypatch.setattr(Conf, "SYNC", False)  # the follow-up goes to the queue, as in production
+    ticket = TicketFactory(customer=customer)
+    task = _queued_follow_up()
+
+    def killed_while_sending(notification):
+        raise WorkerKilled
+
+    # First run: records the confirmation, then the worker dies while sending it.
+    with monkeypatch.context() as patch:
+        patch.setitem(notifications.SENDERS, EMAIL, killed_while_sending)
+        with pytest.raises(WorkerKilled):
+            run_deferred_hooks(*task["args"], **task["kwargs"])
+    confirmation = Notification.objects.get(ticket=ticket, channel=EMAIL)
+    assert confirmation.sent_at is None
+    assert mailoutbox == []
+
+    # The broker hands the task out again: the re-run sends it at once, not the retry job.
+    run_deferred_hooks(*task["args"], **task["kwargs"])
+    assert len(mailoutbox) == 1
+    assert mailoutbox[0].to == [customer.email]
+    confirmation.refresh_from_db()
+    assert confirmation.sent_at is not None
+    assert confirmation.attempts == 1
+
+    # A third run (the broker's retry after a kill that came after the send) sends nothing.
+    run_deferred_hooks(*task["args"], **task["kwargs"])
+    assert len(mailoutbox) == 1
+    assert Notification.objects.filter(ticket=ticket, channel=EMAIL).count() == 1
