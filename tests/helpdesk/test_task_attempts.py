@@ -1,0 +1,121 @@
+"""Task attempts are counted even when a task kills its worker (helpdesk.task_attempts),
+against a real `manage.py qcluster` on the test database (PostgreSQL: the worker is another
+process). Short timeout and retry settings keep it to about ten seconds."""
+
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from urllib.parse import quote
+
+import pytest
+from django.conf import settings
+from django_q.conf import Conf
+from django_q.models import OrmQ, Task
+from django_q.tasks import async_task
+
+pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+
+BASE_DIR = Path(__file__).resolve().parents[2]
+MAX_ATTEMPTS = 3
+RETRY_SECONDS = 2
+DEADLINE_SECONDS = 45
+
+
+def test_database_url() -> str:
+    db = settings.DATABASES["default"]
+    auth = quote(db.get("USER") or "")
+    if db.get("PASSWORD"):
+        auth += f":{quote(db['PASSWORD'])}"
+    host = f"{db.get('HOST') or '127.0.0.1'}:{db.get('PORT') or 5432}"
+    return f"postgres://{auth}@{host}/{db['NAME']}" if auth else f"postgres://{host}/{db['NAME']}"
+
+
+test_database_url.__test__ = False  # a helper, not a test
+
+
+@pytest.fixture
+def worker_dir():
+    with tempfile.TemporaryDirectory(prefix="task-attempts-") as folder:
+        yield Path(folder)
+
+
+@pytest.fixture
+def qcluster(worker_dir, monkeypatch):
+    """Starts `manage.py qcluster` (one worker) once the test has queued its tasks; stopped
+    by its process group whatever happens."""
+    if "postgresql" not in settings.DATABASES["default"]["ENGINE"]:
+        pytest.skip("the worker process needs the test database on a server")
+    monkeypatch.setattr(Conf, "SYNC", False)
+    started = []
+
+    def start() -> subprocess.Popen:
+        env = {
+            **os.environ,
+            "DATABASE_URL": test_database_url(),
+            "Q_SYNC": "false",
+            "Q_BROKER": "orm",
+            "Q_WORKERS": "1",
+            "Q_TIMEOUT_SECONDS": "1",
+            "Q_RETRY_SECONDS": str(RETRY_SECONDS),
+            "Q_MAX_ATTEMPTS": str(MAX_ATTEMPTS),
+        }
+        process = subprocess.Popen(  # noqa: S603 - our own manage.py, fixed arguments
+            [sys.executable, "manage.py", "qcluster"],
+            cwd=BASE_DIR,
+            env=env,
+            stdout=(worker_dir / "qcluster.log").open("w"),
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        started.append(process)
+        return process
+
+    yield start
+    for process in started:
+        if process.poll() is None:
+            process.terminate()  # the cluster's own stop: it stops its processes
+            try:
+                process.wait(10)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait()
+
+
+def starts(path: Path) -> int:
+    return len(path.read_text().splitlines()) if path.exists() else 0
+
+
+def test_a_task_that_kills_its_worker_every_time_stops_after_its_attempt_limit(
+    qcluster, worker_dir
+):
+    killer = worker_dir / "killer.starts"
+    recovers = worker_dir / "recovers.starts"
+    killer_id = async_task("tests.helpdesk.worker_tasks.start_and_die", str(killer))
+    recovers_id = async_task("tests.helpdesk.worker_tasks.die_once", str(recovers))
+    qcluster()
+
+    deadline = time.monotonic() + DEADLINE_SECONDS
+    while time.monotonic() < deadline and starts(killer) <= MAX_ATTEMPTS:
+        if not OrmQ.objects.exists():
+            break
+        time.sleep(0.5)
+    # The last attempt took its task off the queue before it ran: let it write its line.
+    time.sleep(1)
+    log = (worker_dir / "qcluster.log").read_text()[-3000:]
+
+    assert starts(killer) == MAX_ATTEMPTS, log
+    assert not OrmQ.objects.exists(), log
+    given_up = Task.objects.get(id=killer_id)
+    assert given_up.success is False
+    assert given_up.attempt_count == MAX_ATTEMPTS
+    assert "worker died" in str(given_up.result)
+
+    # Killed once, then done: its result shows the second attempt.
+    recovered = Task.objects.get(id=recovers_id)
+    assert recovered.success is True, log
+    assert recovered.result == "done"
+    assert recovered.attempt_count == 2
