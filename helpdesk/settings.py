@@ -319,7 +319,7 @@ Q_CLUSTER = {
     "workers": int(os.environ.get("Q_WORKERS", "2")),
     "timeout": Q_TIMEOUT_SECONDS,
     "retry": Q_RETRY_SECONDS,
-    # Attempts per task, counting those that killed their worker (helpdesk.task_attempts).
+    # Attempts per task, counting those that killed their worker (tickets.task_attempts).
     "max_attempts": Q_MAX_ATTEMPTS,
     "queue_limit": 50,
     "catch_up": False,

@@ -1,4 +1,4 @@
-"""Task attempts are counted even when a task kills its worker (helpdesk.task_attempts),
+"""Task attempts are counted even when a task kills its worker (tickets.task_attempts),
 against a real `manage.py qcluster` on the test database (PostgreSQL: the worker is another
 process). Short timeout and retry settings keep it to about ten seconds."""
 
@@ -16,6 +16,8 @@ from django.conf import settings
 from django_q.conf import Conf
 from django_q.models import OrmQ, Task
 from django_q.tasks import async_task
+
+from tickets.models import TaskAttempt
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
@@ -94,8 +96,8 @@ def test_a_task_that_kills_its_worker_every_time_stops_after_its_attempt_limit(
 ):
     killer = worker_dir / "killer.starts"
     recovers = worker_dir / "recovers.starts"
-    killer_id = async_task("tests.helpdesk.worker_tasks.start_and_die", str(killer))
-    recovers_id = async_task("tests.helpdesk.worker_tasks.die_once", str(recovers))
+    killer_id = async_task("tests.tickets.worker_tasks.start_and_die", str(killer))
+    recovers_id = async_task("tests.tickets.worker_tasks.die_once", str(recovers))
     qcluster()
 
     deadline = time.monotonic() + DEADLINE_SECONDS
@@ -119,3 +121,5 @@ def test_a_task_that_kills_its_worker_every_time_stops_after_its_attempt_limit(
     assert recovered.success is True, log
     assert recovered.result == "done"
     assert recovered.attempt_count == 2
+    # A success forgets its count.
+    assert not TaskAttempt.objects.filter(task_id=recovers_id).exists()

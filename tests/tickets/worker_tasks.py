@@ -1,4 +1,4 @@
-"""Tasks for the real-worker tests (tests/helpdesk/test_task_attempts.py): each records that
+"""Tasks for the real-worker tests (tests/tickets/test_task_attempts.py): each records that
 it started in a file, then kills its own worker process the way a crash would."""
 
 import os
