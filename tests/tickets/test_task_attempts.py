@@ -1,6 +1,8 @@
-"""Task attempts are counted even when a task kills its worker (tickets.task_attempts),
-against a real `manage.py qcluster` on the test database (PostgreSQL: the worker is another
-process). Short timeout and retry settings keep it to about ten seconds."""
+"""Workers killed mid-task, with a real `manage.py qcluster` on the test database
+(PostgreSQL: the worker is another process): task attempts are counted even when a task
+kills its worker (tickets.task_attempts), and a ticket's follow-up killed while sending its
+confirmation sends it when it runs again (tickets.notifications). Short timeout and retry
+settings keep each to about ten seconds."""
 
 import os
 import signal
@@ -17,7 +19,8 @@ from django_q.conf import Conf
 from django_q.models import OrmQ, Task
 from django_q.tasks import async_task
 
-from tickets.models import TaskAttempt
+from tests.factories import TicketFactory
+from tickets.models import Notification, TaskAttempt
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
@@ -54,7 +57,7 @@ def qcluster(worker_dir, monkeypatch):
     monkeypatch.setattr(Conf, "SYNC", False)
     started = []
 
-    def start() -> subprocess.Popen:
+    def start(**extra_env: str) -> subprocess.Popen:
         env = {
             **os.environ,
             "DATABASE_URL": test_database_url(),
@@ -64,6 +67,7 @@ def qcluster(worker_dir, monkeypatch):
             "Q_TIMEOUT_SECONDS": "1",
             "Q_RETRY_SECONDS": str(RETRY_SECONDS),
             "Q_MAX_ATTEMPTS": str(MAX_ATTEMPTS),
+            **extra_env,
         }
         process = subprocess.Popen(  # noqa: S603 - our own manage.py, fixed arguments
             [sys.executable, "manage.py", "qcluster"],
@@ -123,3 +127,30 @@ def test_a_task_that_kills_its_worker_every_time_stops_after_its_attempt_limit(
     assert recovered.attempt_count == 2
     # A success forgets its count.
     assert not TaskAttempt.objects.filter(task_id=recovers_id).exists()
+
+
+def test_a_follow_up_killed_while_sending_sends_the_confirmation_when_it_runs_again(
+    qcluster, worker_dir, customer
+):
+    killed, sent = worker_dir / "killed", worker_dir / "sent"
+    ticket = TicketFactory(customer=customer)  # its follow-up task is queued with it
+    qcluster(
+        EMAIL_BACKEND="tests.tickets.worker_tasks.DieOnFirstSendBackend",
+        WORKER_KILL_MARKER=str(killed),
+        WORKER_MAIL_OUT=str(sent),
+    )
+
+    deadline = time.monotonic() + DEADLINE_SECONDS
+    confirmation = Notification.objects.filter(ticket=ticket, channel="email")
+    while time.monotonic() < deadline:
+        if not OrmQ.objects.exists() and confirmation.filter(sent_at__isnull=False).exists():
+            break
+        time.sleep(0.5)
+    log = (worker_dir / "qcluster.log").read_text()[-3000:]
+
+    assert killed.exists(), log  # the first run died while sending
+    # The broker's re-run sent it, at once: no retry job runs here.
+    assert sent.read_text().splitlines() == [confirmation.get().subject], log
+    assert confirmation.get().attempts == 1
+    follow_up = Task.objects.get(func="tickets.tasks.run_deferred_hooks")
+    assert (follow_up.success, follow_up.attempt_count) == (True, 2)
