@@ -14,6 +14,8 @@ task's result row shows every attempt that started (a re-run after a kill: attem
 tasks (`Q_SYNC`) are not counted: they have no queue to retry them.
 """
 
+import logging
+
 from django.db import connection
 from django.utils import timezone
 from django_q.brokers import get_broker
@@ -22,6 +24,8 @@ from django_q.models import Task
 from django_q.utils import get_func_repr
 
 from tickets.models import TaskAttempt
+
+logger = logging.getLogger(__name__)
 
 LAST_ATTEMPT = "Attempt {attempt} of {limit} started; it never finished (its worker died)."
 
@@ -102,12 +106,19 @@ def _set_result_row(task: dict, *, attempt_count: int, result) -> None:
 
 
 def count_started_attempt(sender, func=None, task=None, **kwargs) -> None:
-    """`pre_execute` receiver, in the worker (connected in TicketsConfig.ready)."""
+    """`pre_execute` receiver, in the worker (connected in TicketsConfig.ready). A failure
+    to count is logged and the task runs: an error here would stop the worker process."""
     if _queued(task):
-        task_attempt_start(task=task)
+        try:
+            task_attempt_start(task=task)
+        except Exception:
+            logger.exception("Counting an attempt of task %s failed", task.get("id"))
 
 
 def report_finished_attempt(sender, func=None, task=None, **kwargs) -> None:
     """`post_execute_in_worker` receiver: before the worker hands the result over."""
     if _queued(task):
-        task_attempt_finish(task=task)
+        try:
+            task_attempt_finish(task=task)
+        except Exception:
+            logger.exception("Recording the attempts of task %s failed", task.get("id"))

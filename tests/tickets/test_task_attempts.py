@@ -10,6 +10,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import uuid
 from pathlib import Path
 from urllib.parse import quote
 
@@ -21,8 +22,6 @@ from django_q.tasks import async_task
 
 from tests.factories import TicketFactory
 from tickets.models import Notification, TaskAttempt
-
-pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
 BASE_DIR = Path(__file__).resolve().parents[2]
 MAX_ATTEMPTS = 3
@@ -95,6 +94,8 @@ def starts(path: Path) -> int:
     return len(path.read_text().splitlines()) if path.exists() else 0
 
 
+@pytest.mark.postgres  # the worker is another process: it needs a database server
+@pytest.mark.django_db(transaction=True)  # and sees only what is committed
 def test_a_task_that_kills_its_worker_every_time_stops_after_its_attempt_limit(
     qcluster, worker_dir
 ):
@@ -129,6 +130,8 @@ def test_a_task_that_kills_its_worker_every_time_stops_after_its_attempt_limit(
     assert not TaskAttempt.objects.filter(task_id=recovers_id).exists()
 
 
+@pytest.mark.postgres  # the worker is another process: it needs a database server
+@pytest.mark.django_db(transaction=True)  # and sees only what is committed
 def test_a_follow_up_killed_while_sending_sends_the_confirmation_when_it_runs_again(
     qcluster, worker_dir, customer
 ):
@@ -154,3 +157,48 @@ def test_a_follow_up_killed_while_sending_sends_the_confirmation_when_it_runs_ag
     assert confirmation.get().attempts == 1
     follow_up = Task.objects.get(func="tickets.tasks.run_deferred_hooks")
     assert (follow_up.success, follow_up.attempt_count) == (True, 2)
+
+
+# Without a worker, on either database: the counting itself -------------------------------------
+
+
+def _task(**fields) -> dict:
+    return {
+        "id": uuid.uuid4().hex,
+        "name": "test-task",
+        "func": "os.getpid",
+        "args": (),
+        "kwargs": {},
+        **fields,
+    }
+
+
+@pytest.mark.django_db
+def test_attempts_are_counted_and_a_success_forgets_them(settings):
+    from tickets.task_attempts import task_attempt_finish, task_attempt_start
+
+    task = _task()
+    assert [task_attempt_start(task=task) for _ in range(2)] == [1, 2]
+    assert TaskAttempt.objects.get(task_id=task["id"]).attempts == 2
+    task_attempt_finish(task={**task, "success": True, "result": 7})
+    assert not TaskAttempt.objects.filter(task_id=task["id"]).exists()
+    # django-q2 adds the attempt it saves to this row: 1 + 1 = both attempts.
+    assert Task.objects.get(id=task["id"]).attempt_count == 1
+
+
+@pytest.mark.django_db
+def test_the_last_allowed_attempt_leaves_the_queue_before_it_runs(monkeypatch):
+    from django_q.brokers import get_broker
+
+    from tickets.task_attempts import task_attempt_start
+
+    monkeypatch.setattr(Conf, "MAX_ATTEMPTS", 2)
+    broker = get_broker()
+    ack_id = broker.enqueue("signed-task-package")
+    task = _task(ack_id=ack_id)
+    task_attempt_start(task=task)
+    assert OrmQ.objects.filter(pk=ack_id).exists()
+    task_attempt_start(task=task)
+    assert not OrmQ.objects.filter(pk=ack_id).exists()
+    given_up = Task.objects.get(id=task["id"])
+    assert (given_up.success, given_up.attempt_count) == (False, 2)
