@@ -13,15 +13,27 @@ PostgreSQL database (LOADTEST_DATABASE_URL, dropped and created again each run):
   not being idempotent), half through `POST /api/v1/tickets` with an `Idempotency-Key`,
   retried with the same key and body after a connection error or a 5xx.
 
-Midway one gunicorn worker (a child of the master) and one django-q2 worker (the process
-that ran a probe task) get SIGKILL. Afterwards the queue is drained (while it moves), the
-notification retry job is run until it has nothing left, and the run is checked: every
-acknowledged ticket exists exactly once, no idempotency key (nor portal post) filed two
-tickets, every email notification was sent and reached the sink exactly once (by its
-Message-ID), no 5xx outside the kill window, and every ticket reached the desk routed (a
-team or an assignee) whatever the AI did. A summary table is printed; the exit status is
-non-zero on any violation. Traffic stays on loopback, the loop is bounded by time, and every
-process started here is stopped by its pid.
+Most tickets name one of the seeded categories (each handled by a team), so routing is
+checked on most of them; one in seven names none (the desk's unassigned queue). The
+recurring jobs are installed (`install_schedules`) and run by the worker's own scheduler,
+as in production: nothing here calls a recovery job.
+
+Midway, an API post is held open half-sent and the gunicorn worker that took it gets SIGKILL
+(a kill in the middle of a request every time; the client retries with the same key), and
+so does a django-q2 worker (the one that ran a probe task) while more tasks are queued than
+there are workers (so it has one in hand). Afterwards the run waits until the queue is empty
+and nothing is unsent (the killed task's retry, the retry schedule's email retries), then
+checks, counting from the tickets and from what clients were told: every acknowledged
+ticket exists exactly once, no idempotency key (nor portal post) filed two tickets, every
+ticket's follow-up recorded its confirmation and every acknowledged ticket's confirmation
+reached the sink exactly once (by Message-ID), no email was sent twice or is still unsent,
+no 5xx and no unacknowledged post outside the kill window, and every ticket of a team-bound
+category is open in that team (or with an agent) whatever the AI did. A check or a fault
+that tested nothing fails too: routing checked on under half the tickets, no API retry, a
+kill skipped or a task worker killed idle, the queue not drained, the AI never called, a
+mail outage that failed no delivery. A summary table is printed (with the confirmation
+delays); the exit status is non-zero on any violation. Traffic stays on loopback, the loop
+is bounded by time, and every process started here is stopped by its pid.
 """
 
 import argparse
@@ -42,7 +54,6 @@ import threading
 import time
 import uuid
 from collections import Counter
-from datetime import timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import urlencode, urlsplit
@@ -326,6 +337,7 @@ class Tally:
         self.errors: list[tuple[float, str]] = []  # (time, "5xx 502" or the exception name)
         self.acknowledged: list[tuple[str, str, str]] = []  # (channel, public_id, marker)
         self.unacknowledged: Counter = Counter()
+        self.unacknowledged_at: list[tuple[float, str]] = []  # (time, why)
         self.api_retries = 0
         self.replays = 0
 
@@ -334,9 +346,35 @@ class Tally:
             for name, value in changes.items():
                 setattr(self, name, getattr(self, name) + value)
 
+    def refused(self, why: str) -> None:
+        """A post that filed nothing the client can name (not acknowledged)."""
+        with self.lock:
+            self.unacknowledged[why] += 1
+            self.unacknowledged_at.append((time.monotonic(), why))
+
+
+def api_body(marker: str, sequence: int, category: tuple[int, str] | None) -> str:
+    """One API ticket's JSON body; a retry sends the same one with the same key."""
+    fields = {
+        "subject": f"{SUBJECTS[sequence % len(SUBJECTS)]} #{marker}",
+        "description": f"Charged twice for the same order ({marker}).",
+    }
+    if category is not None:
+        fields["category"] = category[1]
+    return json.dumps(fields)
+
 
 class Client(threading.Thread):
-    def __init__(self, *, index: int, port: int, token: str, stop_at: float, tally: Tally):
+    def __init__(
+        self,
+        *,
+        index: int,
+        port: int,
+        token: str,
+        stop_at: float,
+        tally: Tally,
+        categories: list[tuple[int, str]] = (),
+    ):
         super().__init__(daemon=True, name=f"client-{index}")
         self.index, self.port, self.token, self.stop_at, self.tally = (
             index,
@@ -345,7 +383,16 @@ class Client(threading.Thread):
             stop_at,
             tally,
         )
+        # (pk, slug) of the seeded categories: most tickets name one (routed to its team),
+        # one in len+1 names none (the desk's unassigned queue).
+        self.categories = list(categories)
         self.conn: http.client.HTTPConnection | None = None
+
+    def category_for(self, sequence: int) -> tuple[int, str] | None:
+        if not self.categories:
+            return None
+        slot = (self.index * 3 + sequence) % (len(self.categories) + 1)
+        return self.categories[slot] if slot < len(self.categories) else None
 
     def request(self, method: str, path: str, body=None, headers=None):
         """One request on the kept connection; a new connection after any error."""
@@ -388,17 +435,19 @@ class Client(threading.Thread):
         token = re.search(rb'name="csrfmiddlewaretoken" value="([^"]+)"', html)
         cookie = re.search(r"csrftoken=([^;]+)", response.getheader("Set-Cookie") or "")
         if not token or not cookie:
-            self.tally.add(unacknowledged=Counter({"portal form without CSRF": 1}))
+            self.tally.refused("portal form without CSRF")
             return
-        body = urlencode(
-            {
-                "csrfmiddlewaretoken": token.group(1).decode(),
-                "name": f"Load Client {self.index}",
-                "email": f"load-{self.index}-{sequence % 20}@load.example",
-                "subject": f"{SUBJECTS[sequence % len(SUBJECTS)]} #{marker}",
-                "description": f"The page fails after the last step ({marker}).",
-            }
-        )
+        fields = {
+            "csrfmiddlewaretoken": token.group(1).decode(),
+            "name": f"Load Client {self.index}",
+            "email": f"load-{self.index}-{sequence % 20}@load.example",
+            "subject": f"{SUBJECTS[sequence % len(SUBJECTS)]} #{marker}",
+            "description": f"The page fails after the last step ({marker}).",
+        }
+        category = self.category_for(sequence)
+        if category is not None:
+            fields["category"] = str(category[0])
+        body = urlencode(fields)
         response, _ = self.request(
             "POST",
             "/portal/",
@@ -416,21 +465,16 @@ class Client(threading.Thread):
         else:
             # Not retried: a form post is not idempotent.
             why = f"portal {response.status}" if response is not None else "portal dropped"
-            self.tally.add(unacknowledged=Counter({why: 1}))
+            self.tally.refused(why)
 
-    def api(self, marker: str, sequence: int) -> None:
-        body = json.dumps(
-            {
-                "subject": f"{SUBJECTS[sequence % len(SUBJECTS)]} #{marker}",
-                "description": f"Charged twice for the same order ({marker}).",
-            }
-        )
+    def api(self, marker: str, sequence: int, *, first_attempt: int = 0) -> None:
+        body = api_body(marker, sequence, self.category_for(sequence))
         headers = {
             "Authorization": f"Bearer {self.token}",
             "Content-Type": "application/json",
             "Idempotency-Key": marker,
         }
-        for attempt in range(API_ATTEMPTS):
+        for attempt in range(first_attempt, API_ATTEMPTS):
             if attempt:
                 self.tally.add(api_retries=1)
                 time.sleep(0.2 * attempt)
@@ -444,9 +488,97 @@ class Client(threading.Thread):
                     if response.getheader("Idempotent-Replayed") == "true":
                         self.tally.replays += 1
                 return
-            self.tally.add(unacknowledged=Counter({f"api {response.status}": 1}))
+            self.tally.refused(f"api {response.status}")
             return
-        self.tally.add(unacknowledged=Counter({"api gave up": 1}))
+        self.tally.refused("api gave up")
+
+
+# ---------------------------------------------------------------------------------------------
+# The kills: a web worker in the middle of an API request, a task worker in the middle of work
+# ---------------------------------------------------------------------------------------------
+
+
+def socket_inode(*, server_port: int, client_port: int) -> str | None:
+    """The inode of the server side of a loopback TCP connection (from /proc/net/tcp)."""
+    try:
+        lines = Path("/proc/net/tcp").read_text().splitlines()[1:]
+    except OSError:
+        return None
+    for line in lines:
+        fields = line.split()
+        local, remote = fields[1].split(":"), fields[2].split(":")
+        if int(local[1], 16) == server_port and int(remote[1], 16) == client_port:
+            return fields[9]
+    return None
+
+
+def process_holding(inode: str, pids: list[int]) -> int | None:
+    """Which of `pids` has the socket `inode` open."""
+    target = f"socket:[{inode}]"
+    for pid in pids:
+        try:
+            fds = list(Path(f"/proc/{pid}/fd").iterdir())
+        except OSError:
+            continue
+        for fd in fds:
+            with contextlib.suppress(OSError):
+                if os.readlink(fd) == target:
+                    return pid
+    return None
+
+
+class InFlightApiRequest:
+    """An API ticket post held open: its headers and half its body sent, so the web worker
+    that accepted it waits for the rest. Killing that worker kills one in the middle of a
+    request every time (not only when the timing happens to fall so), and `finish()` then
+    retries it as every API client does, with the same key and body."""
+
+    def __init__(self, client: Client, marker: str) -> None:
+        self.client, self.marker = client, marker
+        self.body = api_body(marker, 0, client.category_for(0)).encode()
+        head = (
+            f"POST {API_PATH} HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+            f"Authorization: Bearer {client.token}\r\nContent-Type: application/json\r\n"
+            f"Idempotency-Key: {marker}\r\nContent-Length: {len(self.body)}\r\n\r\n"
+        )
+        self.sock = socket.create_connection(("127.0.0.1", client.port), timeout=30)
+        self.sock.sendall(head.encode() + self.body[: len(self.body) // 2])
+        client.tally.add(requests=1)
+
+    def worker(self, workers: list[int], timeout: float = 10) -> int | None:
+        """The web worker that took this request (None if none did in time)."""
+        client_port = self.sock.getsockname()[1]
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            inode = socket_inode(server_port=self.client.port, client_port=client_port)
+            pid = process_holding(inode, workers) if inode else None
+            if pid:
+                return pid
+            time.sleep(0.05)
+        return None
+
+    def finish(self, *, killed: bool) -> None:
+        """After the kill: the held request is lost, so it is sent again (a retry). Without a
+        kill it is abandoned unfinished (it filed nothing) and sent as a first attempt."""
+        self.sock.close()
+        if killed:
+            with self.client.tally.lock:
+                self.client.tally.statuses["ConnectionResetError"] += 1
+                self.client.tally.errors.append((time.monotonic(), "ConnectionResetError"))
+        self.client.api(self.marker, 0, first_attempt=1 if killed else 0)
+
+
+def wait_for_backlog(workers: int, timeout: float = 10) -> bool:
+    """Whether, within `timeout`, more tasks were queued than there are task workers: then
+    every worker has one in hand, and killing one interrupts a task."""
+    from django_q.models import OrmQ
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if OrmQ.objects.count() > workers:
+            return True
+        time.sleep(0.1)
+    return False
 
 
 # ---------------------------------------------------------------------------------------------
@@ -502,33 +634,29 @@ def probe_task_worker(timeout: float = 60) -> int:
     return int(pid)
 
 
-def wait_for_queue(stall_seconds: float) -> bool:
-    """Wait until the ORM queue is empty and has not changed for a few seconds (so the tasks
-    being run have finished), for as long as the work keeps moving: False once neither the
-    queue nor the unsent notifications have shrunk for `stall_seconds`. A busy run's backlog
-    (every ticket's AI calls against a provider that is slow or failing four times in five)
-    takes as long as it takes; a queue that stops moving is the failure. That includes a task
-    the killed worker had taken: it stays locked until the broker's retry
-    (`Q_RETRY_SECONDS`, 30 s here), then another worker runs it, as in production two
-    minutes after a worker dies."""
+def wait_until_settled(deadline_seconds: float) -> tuple[bool, float]:
+    """Wait while the worker runs what is queued and its scheduler runs the installed
+    schedules (the notification retry job every five minutes among them), until the queue is
+    empty, no email or webhook is unsent and neither has changed for a few seconds. Returns
+    whether that happened before the deadline, and how long it took. A task the killed worker
+    held stays locked until the broker's retry (`Q_RETRY_SECONDS`, 30 s here), then runs
+    again; an email that failed while the mail server was down waits for the retry job, as
+    in production."""
     from django_q.models import OrmQ
 
-    moved_at = time.monotonic()
+    started = time.monotonic()
     quiet_since, last = None, None
-    while time.monotonic() - moved_at < stall_seconds:
-        queued = OrmQ.objects.count()
-        state = (queued, unsent_count())
-        if last is not None and (state[0] < last[0] or state[1] < last[1]):
-            moved_at = time.monotonic()
-        if queued == 0 and state == last:
+    while time.monotonic() - started < deadline_seconds:
+        state = (OrmQ.objects.count(), unsent_count())
+        if state == (0, 0) and state == last:
             quiet_since = quiet_since or time.monotonic()
             if time.monotonic() - quiet_since >= 3:
-                return True
+                return True, time.monotonic() - started
         else:
             quiet_since = None
         last = state
         time.sleep(1)
-    return False
+    return False, time.monotonic() - started
 
 
 def unsent_count() -> int:
@@ -538,26 +666,31 @@ def unsent_count() -> int:
     return Notification.objects.filter(sent_at__isnull=True, channel__in=DELIVERED_CHANNELS).count()
 
 
-def run_retry_job_until_done(stall_seconds: float) -> int:
-    """Run the notification retry job (without its two-minute grace: the queue was drained)
-    until nothing is unsent, it has nothing left to re-queue (attempts used up), or its
-    deliveries stop moving. Returns how many runs it took."""
-    import tickets.tasks
+def follow_ups_run_again() -> int:
+    """Follow-up tasks that ran more than once (a kill, then the broker's retry)."""
+    from django_q.models import Task
 
-    tickets.tasks.RETRY_AFTER = timedelta(0)
-    runs = 0
-    while unsent_count():
-        runs += 1
-        queued = tickets.tasks.retry_unsent_notifications()
-        log(f"Retry job run {runs}: {queued} deliveries re-queued.")
-        if not queued or not wait_for_queue(stall_seconds):
-            break
-    return runs
+    return Task.objects.filter(
+        func="tickets.tasks.run_deferred_hooks", attempt_count__gte=2
+    ).count()
 
 
-def verify(tally: Tally, sink: SmtpSink, kill_at: float | None, first_ticket: int) -> dict:
-    from django.db.models import Q
+def _percentile(values: list[float], fraction: float) -> float | None:
+    if not values:
+        return None
+    ordered = sorted(values)
+    return round(ordered[min(len(ordered) - 1, int(fraction * len(ordered)))], 1)
 
+
+def verify(
+    tally: Tally,
+    sink_messages: list[tuple[str, str]],
+    kill_at: float | None,
+    first_ticket: int,
+) -> dict:
+    """The run's figures, counted from what the clients were told and from the tickets (not
+    only from the rows that happen to exist). `sink_messages`: (Message-ID, ticket reference)
+    of every email the mail server accepted."""
     from agents.routing import team_for_category
     from tickets.models import OPEN_STATUSES, Category, Notification, Ticket
     from tickets.tasks import DELIVERED_CHANNELS
@@ -568,40 +701,77 @@ def verify(tally: Tally, sink: SmtpSink, kill_at: float | None, first_ticket: in
     missing = [public_id for public_id in ids if stored[public_id] != 1]
     run_tickets = list(
         Ticket.objects.filter(pk__gt=first_ticket).values_list(
-            "subject", "team_id", "assignee_id", "status", "category_id"
+            "pk",
+            "public_id",
+            "subject",
+            "team_id",
+            "status",
+            "category_id",
+            "created_at",
+            "assignee_id",
         )
     )
     # Each marker (one idempotency key, or one portal post) must have filed at most one ticket.
-    per_marker = Counter(subject.rsplit("#", 1)[-1] for subject, *_ in run_tickets)
+    per_marker = Counter(row[2].rsplit("#", 1)[-1] for row in run_tickets)
     duplicates = {marker: n for marker, n in per_marker.items() if n > 1}
     # An acknowledged marker must be the ticket the answer named (a replay names the same one).
     acked_twice = [pid for pid, n in Counter(ids).items() if n > 1]
+
     # Reaching agents, as designed (agents.routing): an open ticket whose category has a team
-    # is in that team (assigned, or waiting for capacity); one without is in the desk's
-    # unassigned queue. The AI only refines this later, so its faults must change nothing.
+    # is in that team (assigned, or waiting for capacity), or with the agent an automation
+    # rule gave it (the demo's onboarding rule). The AI only refines this later, so its faults
+    # must change nothing. Tickets without a team-bound category are not counted
+    # as checked: a run where few tickets had one checked little (see `violations`).
     team_of = {}
-    for category in {row[4] for row in run_tickets if row[4]}:
+    for category in {row[5] for row in run_tickets if row[5]}:
         team = team_for_category(Category.objects.get(pk=category))
         team_of[category] = team.pk if team else None
+    routed_checked = [row for row in run_tickets if team_of.get(row[5]) is not None]
     unrouted = [
-        subject
-        for subject, team, assignee, status, category in run_tickets
-        if status not in OPEN_STATUSES or (team is None and team_of.get(category) is not None)
+        row[2]
+        for row in routed_checked
+        if row[4] not in OPEN_STATUSES or (row[3] != team_of[row[5]] and row[7] is None)
     ]
-    in_team_queue = sum(1 for row in run_tickets if row[1] is not None)
 
+    # The confirmation of every ticket, counted from the tickets: its follow-up task records
+    # it (none recorded: the follow-up was lost), and the mail server must have got it once.
     emails = Notification.objects.filter(channel=Notification.Channel.EMAIL)
+    confirmations: dict[int, list[tuple[str, object]]] = {}
+    for ticket_id, message_id, sent_at in emails.filter(
+        kind="ticket_created", ticket_id__gt=first_ticket
+    ).values_list("ticket_id", "email_message_id", "sent_at"):
+        confirmations.setdefault(ticket_id, []).append((message_id, sent_at))
+    sink_counts = Counter(message_id for message_id, _ in sink_messages)
+    by_public_id = {row[1]: row[0] for row in run_tickets}
+    acked_tickets = {by_public_id[pid] for pid in ids if pid in by_public_id}
+    not_confirmed_once = [
+        ticket_id
+        for ticket_id in acked_tickets
+        if sum(sink_counts[mid] for mid, _ in confirmations.get(ticket_id, [])) != 1
+    ]
+    follow_ups_missing = [row[0] for row in run_tickets if len(confirmations.get(row[0], [])) != 1]
+    created_at = {row[0]: row[6] for row in run_tickets}
+    delays = [
+        (sent_at - created_at[ticket_id]).total_seconds()
+        for ticket_id, rows in confirmations.items()
+        for _, sent_at in rows
+        if sent_at is not None and ticket_id in created_at
+    ]
+
     email_ids = dict(emails.values_list("email_message_id", "sent_at"))
-    sink_counts = Counter(message_id for message_id, _ in sink.messages)
     sent_twice = {mid: n for mid, n in sink_counts.items() if n > 1}
     never_received = [mid for mid, sent_at in email_ids.items() if sent_at and not sink_counts[mid]]
     unknown = [mid for mid in sink_counts if mid not in email_ids]
     unsent = Notification.objects.filter(sent_at__isnull=True, channel__in=DELIVERED_CHANNELS)
-    failed_once = emails.filter(~Q(attempts=1) | ~Q(last_error="")).count()
+    failed_once = emails.exclude(attempts=1, last_error="").count()
 
-    window = (kill_at, kill_at + KILL_GRACE_SECONDS) if kill_at else None
-    in_window = [e for e in tally.errors if window and window[0] - 0.5 <= e[0] <= window[1]]
-    outside = [e for e in tally.errors if e not in in_window]
+    window = (kill_at - 0.5, kill_at + KILL_GRACE_SECONDS) if kill_at else None
+
+    def in_window(moment: float) -> bool:
+        return window is not None and window[0] <= moment <= window[1]
+
+    outside = [e for e in tally.errors if not in_window(e[0])]
+    refused_outside = [why for moment, why in tally.unacknowledged_at if not in_window(moment)]
     return {
         "requests": tally.requests,
         "statuses": dict(sorted((str(k), v) for k, v in tally.statuses.items())),
@@ -609,20 +779,27 @@ def verify(tally: Tally, sink: SmtpSink, kill_at: float | None, first_ticket: in
         "acknowledged_portal": sum(1 for channel, *_ in acknowledged if channel == "portal"),
         "acknowledged_api": sum(1 for channel, *_ in acknowledged if channel == "api"),
         "unacknowledged": dict(tally.unacknowledged),
+        "unacknowledged_outside_kill_window": len(refused_outside),
         "api_retries": tally.api_retries,
         "idempotent_replays": tally.replays,
         "tickets_created": len(run_tickets),
         "acknowledged_missing_or_twice": len(missing) + len(acked_twice),
         "duplicate_tickets": len(duplicates),
-        "tickets_in_a_team": in_team_queue,
-        "tickets_unassigned_queue": len(run_tickets) - in_team_queue,
+        "tickets_routing_checked": len(routed_checked),
+        "tickets_in_a_team": sum(1 for row in run_tickets if row[3] is not None),
         "unrouted_tickets": len(unrouted),
-        "errors_in_kill_window": len(in_window),
+        "errors_in_kill_window": len(tally.errors) - len(outside),
         "errors_outside_kill_window": len(outside),
         "error_kinds_outside": dict(Counter(kind for _, kind in outside)),
         "server_errors_outside": sum(1 for _, kind in outside if kind.startswith("HTTP 5")),
+        "acknowledged_not_confirmed_once": len(not_confirmed_once),
+        "tickets_without_one_confirmation": len(follow_ups_missing),
+        "confirmation_delay_p50_s": _percentile(delays, 0.5),
+        "confirmation_delay_p99_s": _percentile(delays, 0.99),
+        "confirmation_delay_max_s": round(max(delays), 1) if delays else None,
+        "confirmations_later_than_60s": sum(1 for delay in delays if delay > 60),
         "email_notifications": len(email_ids),
-        "emails_received": len(sink.messages),
+        "emails_received": len(sink_messages),
         "emails_sent_twice": len(sent_twice),
         "emails_sent_not_received": len(never_received),
         "emails_unknown": len(unknown),
@@ -632,19 +809,51 @@ def verify(tally: Tally, sink: SmtpSink, kill_at: float | None, first_ticket: in
 
 
 def violations(figures: dict) -> list[str]:
+    """Every broken promise, and every check or fault that tested nothing, as one line each.
+    Figures a run did not produce (no kill asked for, no mail outage) are not required."""
     checks = {
         "acknowledged tickets missing or twice": figures["acknowledged_missing_or_twice"],
         "duplicate tickets for one key or post": figures["duplicate_tickets"],
-        "tickets not routed to a human": figures["unrouted_tickets"],
+        "acknowledged tickets without exactly one confirmation received": figures[
+            "acknowledged_not_confirmed_once"
+        ],
+        "tickets whose follow-up recorded no confirmation": figures[
+            "tickets_without_one_confirmation"
+        ],
+        "tickets not routed to their category's team": figures["unrouted_tickets"],
         "5xx outside the kill window": figures["server_errors_outside"],
+        "posts not acknowledged outside the kill window": figures[
+            "unacknowledged_outside_kill_window"
+        ],
         "emails sent more than once": figures["emails_sent_twice"],
         "emails marked sent but never received": figures["emails_sent_not_received"],
         "emails received for no notification": figures["emails_unknown"],
         "notifications still unsent": figures["notifications_unsent"],
     }
     found = [f"{name}: {count}" for name, count in checks.items() if count]
+    # Vacuous checks and skipped faults fail too: a run that tested nothing proves nothing.
     if not figures["acknowledged"]:
         found.append("no ticket was acknowledged at all")
+    if figures["tickets_routing_checked"] * 2 < figures["tickets_created"]:
+        found.append(
+            f"routing checked on only {figures['tickets_routing_checked']} of "
+            f"{figures['tickets_created']} tickets (most need a category with a team)"
+        )
+    if not figures.get("queue_drained", True):
+        found.append("the queue or the unsent emails did not drain before the deadline")
+    if not sum((figures.get("ai_calls") or {}).values()):
+        found.append("the AI stub was never called")
+    if figures.get("kill_requested"):
+        killed = figures.get("killed") or {}
+        for process in ("web worker", "task worker"):
+            if process not in killed:
+                found.append(f"the {process} kill was skipped")
+        if not figures["api_retries"]:
+            found.append("no API request was retried (the web worker kill hit none)")
+        if not figures.get("task_worker_busy_at_kill"):
+            found.append("the task worker was not shown busy when it was killed")
+    if figures.get("mail_outage_requested") and not figures["emails_needing_a_retry"]:
+        found.append("the mail outage failed no delivery")
     return found
 
 
@@ -686,6 +895,9 @@ def run(
         run_command(["createcachetable"], env)
         run_command(["seed_demo", "--tickets", "0"], env)
         run_command(["collectstatic", "--noinput", "-v0"], env)
+        # The recurring jobs as in production (the notification retry job every five minutes
+        # among them); the worker's scheduler runs them, nothing here calls them.
+        run_command(["install_schedules"], env)
 
         import django
 
@@ -695,9 +907,13 @@ def run(
         from django.db import connection
 
         from helpdesk.api.tokens import api_token_create
-        from tickets.models import Customer, Ticket
+        from tickets.models import Category, Customer, Ticket
 
         customer = Customer.objects.select_related("user").get(email="customer@example.com")
+        # The seeded categories (each handled by a team): most tickets name one.
+        categories = list(
+            Category.objects.filter(active=True).order_by("pk").values_list("pk", "slug")
+        )
         _, token = api_token_create(user=customer.user, name="load test")
         first_ticket = Ticket.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
 
@@ -739,7 +955,14 @@ def run(
         started = time.monotonic()
         stop_at = started + seconds
         threads = [
-            Client(index=i, port=port, token=token, stop_at=stop_at, tally=tally)
+            Client(
+                index=i,
+                port=port,
+                token=token,
+                stop_at=stop_at,
+                tally=tally,
+                categories=categories,
+            )
             for i in range(clients)
         ]
         log(f"Driving {clients} clients for {seconds:g}s.")
@@ -751,23 +974,37 @@ def run(
 
         kill_at = None
         killed = {}
+        task_worker_busy = False
         if mail_outage:
             at(0.2)
             sink.stop()
             log("SMTP sink stopped (the mail server is down).")
         if kill:
             at(0.5)
-            web_workers = children_of(gunicorn.pid)
+            # The web worker that holds an unfinished API post, and a task worker while more
+            # tasks are queued than there are workers (so it has one in hand).
+            probe = Client(
+                index=clients,
+                port=port,
+                token=token,
+                stop_at=stop_at,
+                tally=tally,
+                categories=categories,
+            )
+            held = InFlightApiRequest(probe, f"K{uuid.uuid4().hex[:12]}")
+            web_worker = held.worker(children_of(gunicorn.pid))
+            task_worker_busy = wait_for_backlog(int(env["Q_WORKERS"]))
             kill_at = time.monotonic()
-            if web_workers:
-                os.kill(web_workers[0], signal.SIGKILL)
-                killed["web worker"] = web_workers[0]
+            if web_worker:
+                os.kill(web_worker, signal.SIGKILL)
+                killed["web worker"] = web_worker
             try:
                 os.kill(task_worker, signal.SIGKILL)
                 killed["task worker"] = task_worker
             except ProcessLookupError:
                 pass
-            log(f"SIGKILL sent: {killed}.")
+            log(f"SIGKILL sent: {killed} (task worker busy: {task_worker_busy}).")
+            held.finish(killed="web worker" in killed)
         if mail_outage:
             at(0.6)
             sink.start()
@@ -776,20 +1013,24 @@ def run(
             thread.join(max(1.0, stop_at - time.monotonic()) + 60)
         elapsed = time.monotonic() - started
         log(
-            f"Clients done after {elapsed:.1f}s; draining the queue (while it moves; giving up "
-            f"after {drain_seconds:g}s without progress)."
+            f"Clients done after {elapsed:.1f}s; waiting for the queue and the unsent emails "
+            f"to drain through the worker and its installed schedules (at most "
+            f"{drain_seconds:g}s)."
         )
-        drained = wait_for_queue(drain_seconds)
-        retry_runs = run_retry_job_until_done(drain_seconds)
+        drained, drain_took = wait_until_settled(drain_seconds)
 
         figures = {
             "seconds": round(elapsed, 1),
             "clients": clients,
-            "killed": killed or "none",
+            "kill_requested": kill,
+            "killed": killed,
+            "task_worker_busy_at_kill": task_worker_busy,
+            "mail_outage_requested": mail_outage,
             "queue_drained": drained,
-            "retry_job_runs": retry_runs,
+            "drain_seconds": round(drain_took, 1),
+            "follow_ups_run_again": follow_ups_run_again(),
             "ai_calls": dict(ai.modes),
-            **verify(tally, sink, kill_at, first_ticket),
+            **verify(tally, sink.messages, kill_at, first_ticket),
         }
         figures["tickets_per_second"] = round(figures["acknowledged"] / elapsed, 1)
         connection.close()
@@ -821,8 +1062,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--drain-seconds",
         type=float,
-        default=300,
-        help="Give up draining when the queue has not shrunk for this long.",
+        default=600,
+        help=(
+            "Give up waiting for the queue and the unsent emails to drain after this long "
+            "(the retry job runs every five minutes and retries emails two minutes old)."
+        ),
     )
     parser.add_argument("--no-kill", action="store_true", help="Kill no worker.")
     parser.add_argument("--no-mail-outage", action="store_true", help="Keep the SMTP sink up.")

@@ -334,6 +334,9 @@ RATELIMIT_ENABLE = env_bool("RATELIMIT_ENABLE", True)
 # task taken by a worker that died waits before another worker is handed it.
 Q_TIMEOUT_SECONDS = int(os.environ.get("Q_TIMEOUT_SECONDS", "60"))
 Q_RETRY_SECONDS = int(os.environ.get("Q_RETRY_SECONDS", "120"))
+# Attempts a task gets before it is given up (a failure in the admin), whether it raised,
+# timed out or killed its worker.
+Q_MAX_ATTEMPTS = int(os.environ.get("Q_MAX_ATTEMPTS", "5"))
 # Seconds each process keeps its copy of the configuration read for every new ticket or
 # queue page (classification patterns, priority rules, SLA policies, the filter bar's agents,
 # teams and categories; helpdesk.config_cache): a change
@@ -350,7 +353,8 @@ Q_CLUSTER = {
     "workers": int(os.environ.get("Q_WORKERS", "2")),
     "timeout": Q_TIMEOUT_SECONDS,
     "retry": Q_RETRY_SECONDS,
-    "max_attempts": 5,
+    # Attempts per task, counting those that killed their worker (tickets.task_attempts).
+    "max_attempts": Q_MAX_ATTEMPTS,
     "queue_limit": 50,
     "catch_up": False,
     # Every result is saved (failures for the admin, successes to see what ran) and never

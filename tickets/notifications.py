@@ -20,7 +20,8 @@ in the mail client and route back to the ticket (docs/email.md).
 
 Templates: `templates/emails/<template>_subject.txt`, `<template>.txt` and `<template>.html`
 for email; an optional `<template>_short.txt` (a line or two) for the desk and the webhook,
-which otherwise use the start of the text body.
+which otherwise use the start of the text body. The `.txt` templates are plain text, rendered
+without HTML escaping (`render_plain_text`); the `.html` part is escaped as any page.
 """
 
 import hashlib
@@ -40,7 +41,7 @@ from typing import Any
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.db import IntegrityError, models, transaction
-from django.template import TemplateDoesNotExist
+from django.template import Context, Engine, TemplateDoesNotExist
 from django.template.loader import get_template, render_to_string
 from django.urls import reverse
 from django.utils import timezone
@@ -173,6 +174,14 @@ def _template_exists(name: str) -> bool:
     return True
 
 
+def render_plain_text(name: str, context: dict[str, Any]) -> str:
+    """A plain-text template (email subjects and bodies, desk and webhook text) rendered with
+    autoescaping off: `&` stays `&` in a subject or a text body, where HTML entities would
+    show as written. What shows these texts in a page escapes them there; HTML email parts
+    are rendered with `render_to_string` and stay escaped."""
+    return Engine.get_default().get_template(name).render(Context(context, autoescape=False))
+
+
 @dataclass
 class Rendered:
     subject: str
@@ -185,13 +194,13 @@ def render_notification(
     template: str, context: dict[str, Any], *, ticket: Ticket | None, email: bool
 ) -> Rendered:
     base = f"emails/{template}"
-    subject = _one_line(render_to_string(f"{base}_subject.txt", context))
+    subject = _one_line(render_plain_text(f"{base}_subject.txt", context))
     if ticket is not None:
         subject = f"[{ticket.reference}] {subject}"
     subject = Truncator(subject).chars(Notification._meta.get_field("subject").max_length)
-    text = render_to_string(f"{base}.txt", context)
+    text = render_plain_text(f"{base}.txt", context)
     if _template_exists(f"{base}_short.txt"):
-        short = render_to_string(f"{base}_short.txt", context).strip()
+        short = render_plain_text(f"{base}_short.txt", context).strip()
     else:
         short = Truncator(_one_line(text)).chars(SHORT_TEXT_LENGTH)
     html = render_to_string(f"{base}.html", context) if email else ""
@@ -295,11 +304,19 @@ def notify(
                 }
             else:
                 fields |= {"body_text": rendered.short, "link": absolute(path)}
-            notification = _record_once(fields)
-            if notification is None:
+            notification, is_new = _record_once(fields)
+            if channel == Channel.DESK:
+                if is_new:
+                    created.append(notification)
                 continue
-            created.append(notification)
-            if channel != Channel.DESK:
+            if is_new:
+                created.append(notification)
+                transaction.on_commit(partial(_queue_delivery, notification.pk))
+            elif notification.sent_at is None and _deliveries_here.get() is not None:
+                # A re-run of a follow-up task whose first run recorded this delivery and died
+                # before sending it (the worker killed): send it now, not when the retry job
+                # comes round. Sending checks `sent_at` under the row lock, so one the first
+                # run did send, or a queued retry sends meanwhile, goes out once.
                 transaction.on_commit(partial(_queue_delivery, notification.pk))
     return created
 
@@ -322,8 +339,10 @@ def deliveries_in_this_task() -> Iterator[None]:
     webhook deliveries recorded inside are not queued as tasks of their own but sent when the
     block ends, in order, here. A task per delivery cost more in the queue's own work (a
     queue row, a worker hand-off, a result row) than the sending itself. A delivery that fails
-    is recorded on its row and left to `retry_unsent_notifications`, as one queued would be;
-    one never sent (the worker killed) is re-queued by that job too.
+    is recorded on its row and left to `retry_unsent_notifications`, as one queued would be.
+    One never sent (the worker killed mid-task) is sent by the task's re-run (the broker hands
+    it out again): `notify()` there finds the row recorded and still unsent, and sends it at
+    the end of the block like a new one.
 
     Inside a transaction (never so in a worker, but so in a test's) the commits, and with
     them the deliveries, come after the block: they are queued as anywhere else."""
@@ -343,13 +362,20 @@ def deliveries_in_this_task() -> Iterator[None]:
                 logger.info("Notification %s is left to the retry job", notification_id)
 
 
-def _record_once(fields: dict[str, Any]) -> Notification | None:
+def _record_once(fields: dict[str, Any]) -> tuple[Notification, bool]:
+    """The notification with this dedupe key, and whether it was recorded now (False: this
+    is a repeat of the same event, and the row is the one recorded the first time)."""
     try:
         with transaction.atomic():
-            return Notification.objects.create(**fields)
+            return Notification.objects.create(**fields), True
     except IntegrityError:
-        if Notification.objects.filter(dedupe_key=fields["dedupe_key"]).exists():
-            return None  # already recorded: this is a repeat of the same event
+        existing = (
+            Notification.objects.filter(dedupe_key=fields["dedupe_key"])
+            .only("pk", "sent_at")
+            .first()
+        )
+        if existing is not None:
+            return existing, False
         raise
 
 

@@ -6,7 +6,7 @@ import hmac
 import json
 import threading
 import time
-from datetime import timedelta
+from datetime import datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import SimpleNamespace
 
@@ -484,3 +484,151 @@ def test_plain_users_without_a_customer_record_are_emailed(ticket):
     notify(kind="survey", recipients=[user], ticket=ticket, template="ticket_created")
 
     assert Notification.objects.get(kind="survey").recipient_email == user.email
+
+
+# ---------------------------------------------------------------------------------------------
+# A follow-up task killed mid-way and run again
+# ---------------------------------------------------------------------------------------------
+
+
+class WorkerKilled(BaseException):
+    """Stands in for SIGKILL: not an `Exception`, so no handler on the way records or sends
+    anything, and the transaction open at that moment rolls back, as a dead process's does."""
+
+
+def _queued_follow_up():
+    """The follow-up task a new ticket queued, taken off the queue as a worker takes it."""
+    from django_q.models import OrmQ
+
+    [row] = OrmQ.objects.all()
+    task = row.task
+    assert task["func"] == "tickets.tasks.run_deferred_hooks"
+    return task
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_killed_follow_up_task_sends_the_confirmation_when_it_runs_again(
+    customer, mailoutbox, monkeypatch
+):
+    from django_q.conf import Conf
+
+    from tickets import notifications
+    from tickets.tasks import run_deferred_hooks
+
+    monkeypatch.setattr(Conf, "SYNC", False)  # the follow-up goes to the queue, as in production
+    ticket = TicketFactory(customer=customer)
+    task = _queued_follow_up()
+
+    def killed_while_sending(notification):
+        raise WorkerKilled
+
+    # First run: records the confirmation, then the worker dies while sending it.
+    with monkeypatch.context() as patch:
+        patch.setitem(notifications.SENDERS, EMAIL, killed_while_sending)
+        with pytest.raises(WorkerKilled):
+            run_deferred_hooks(*task["args"], **task["kwargs"])
+    confirmation = Notification.objects.get(ticket=ticket, channel=EMAIL)
+    assert confirmation.sent_at is None
+    assert mailoutbox == []
+
+    # The broker hands the task out again: the re-run sends it at once, not the retry job.
+    run_deferred_hooks(*task["args"], **task["kwargs"])
+    assert len(mailoutbox) == 1
+    assert mailoutbox[0].to == [customer.email]
+    confirmation.refresh_from_db()
+    assert confirmation.sent_at is not None
+    assert confirmation.attempts == 1
+
+    # A third run (the broker's retry after a kill that came after the send) sends nothing.
+    run_deferred_hooks(*task["args"], **task["kwargs"])
+    assert len(mailoutbox) == 1
+    assert Notification.objects.filter(ticket=ticket, channel=EMAIL).count() == 1
+
+
+# ---------------------------------------------------------------------------------------------
+# Plain-text templates are not HTML-escaped; HTML parts are
+# ---------------------------------------------------------------------------------------------
+
+MARKUP = """Billing & Accounts <EU> "Tier 1" 'gold'"""
+ESCAPED_FORMS = ("&amp;", "&lt;", "&gt;", "&quot;", "&#x27;", "&#39;")
+
+
+def test_the_daily_sla_report_email_keeps_ampersands_and_quotes_in_a_team_name(
+    db, mailoutbox, django_capture_on_commit_callbacks
+):
+    from datetime import UTC
+
+    from sla.services.reports import sla_daily_reports_run
+    from tests.factories import TeamFactory
+
+    team = TeamFactory(name=MARKUP, lead=AgentFactory(agent_profile__seniority="team_lead"))
+    with django_capture_on_commit_callbacks(execute=True):
+        [report] = sla_daily_reports_run(now=datetime(2026, 3, 3, 9, 30, tzinfo=UTC))
+
+    [email] = mailoutbox
+    assert MARKUP in email.subject
+    assert MARKUP in email.body
+    assert not any(form in email.subject + email.body for form in ESCAPED_FORMS)
+    html = email.alternatives[0].content
+    assert "Billing &amp; Accounts &lt;EU&gt; &quot;Tier 1&quot; &#x27;gold&#x27;" in html
+    assert MARKUP not in html
+    desk = Notification.objects.get(kind="daily_report", channel=DESK)
+    assert MARKUP in desk.subject and MARKUP in desk.body_text  # escaped where a page shows it
+    assert report.team == team
+
+
+class _Anything:
+    """Any attribute, key or string of it is MARKUP; iterating it gives nothing. Not a date
+    (the `date` filter renders nothing for it)."""
+
+    def __getattr__(self, name):
+        if name.startswith("_") or hasattr(datetime, name):
+            raise AttributeError(name)
+        if name == "body_html":
+            return ""  # a message's sanitized HTML, shown as it is (`|safe`) on purpose
+        return self
+
+    def __len__(self):
+        return 0
+
+    def __getitem__(self, key):
+        return getattr(self, key) if isinstance(key, str) else self
+
+    def __iter__(self):
+        return iter(())
+
+    def __str__(self):
+        return MARKUP
+
+
+class _AnyName(dict):
+    def __contains__(self, key):
+        return key not in ("True", "False", "None")
+
+    def __missing__(self, key):
+        return _Anything()
+
+
+def _email_templates(suffix: str) -> list[str]:
+    from django.conf import settings
+
+    folder = settings.BASE_DIR / "templates" / "emails"
+    return sorted(f"emails/{path.name}" for path in folder.glob(f"*{suffix}"))
+
+
+@pytest.mark.parametrize("name", _email_templates(".txt"))
+def test_every_plain_text_email_template_renders_markup_characters_as_written(name):
+    from tickets.notifications import render_plain_text
+
+    text = render_plain_text(name, _AnyName())
+    assert MARKUP in text
+    assert not any(form in text for form in ESCAPED_FORMS)
+
+
+@pytest.mark.parametrize("name", _email_templates(".html"))
+def test_every_html_email_template_still_escapes_markup_characters(name):
+    from django.template.loader import render_to_string
+
+    html = render_to_string(name, _AnyName())
+    assert "Billing &amp; Accounts &lt;EU&gt;" in html
+    assert MARKUP not in html
