@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('tickets', '0018_open_created_with_subject'),
+        ('tickets', '0022_default_automation_rules'),
     ]
 
     operations = [
