@@ -15,6 +15,9 @@ after `BACKOFF` and given up after `MAX_ATTEMPTS`. A subscription failing
 `on_ticket_changed()`, a lifecycle after-hook, maps ticket events to webhook events and
 builds their payloads (`events.py`). Payloads never carry a ticket's `public_id` (the
 customer's secret link) nor internal notes.
+
+This module is the webhooks app's published interface: other apps import these names from
+here, not from the modules behind it.
 """
 
 from webhooks.delivery import (
