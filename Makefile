@@ -82,10 +82,11 @@ run: $(STAMP) ## Migrate, add demo data to an empty database, start web server +
 test: $(STAMP) ## Run the test suite (pass pytest options with ARGS="-k name -x")
 	Q_SYNC=true $(PY) -m pytest $(ARGS)
 
-lint: $(STAMP) ## Check lint and formatting with ruff
+lint: $(STAMP) ## Check lint and formatting with ruff, then the import contracts
 	@status=0; \
 	$(PY) -m ruff check . || status=1; \
 	$(PY) -m ruff format --check . || status=1; \
+	$(VENV)/bin/lint-imports || status=1; \
 	exit $$status
 
 format: $(STAMP) ## Format the code and apply safe lint fixes

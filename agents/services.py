@@ -5,7 +5,7 @@ from django.db import transaction
 
 from agents.models import AgentProfile
 from agents.routing import queue_assign_waiting
-from helpdesk.exceptions import ApplicationError
+from common.exceptions import ApplicationError
 
 
 @transaction.atomic

@@ -906,7 +906,7 @@ def run(
         logging.getLogger("django-q").setLevel(logging.WARNING)
         from django.db import connection
 
-        from helpdesk.api.tokens import api_token_create
+        from api.tokens import api_token_create
         from tickets.models import Category, Customer, Ticket
 
         customer = Customer.objects.select_related("user").get(email="customer@example.com")

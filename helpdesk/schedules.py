@@ -52,7 +52,7 @@ SCHEDULES: list[dict] = [
         # due, and also picks up a first attempt whose task was lost; each delivery is claimed
         # under a row lock, so queueing one twice posts it once.
         "name": "helpdesk:retry-webhooks",
-        "func": "helpdesk.tasks.retry_due_webhooks",
+        "func": "webhooks.tasks.retry_due_webhooks",
         "schedule_type": "I",
         "minutes": 1,
     },
@@ -113,7 +113,7 @@ SCHEDULES: list[dict] = [
         # returns after one query; messages are deduped by Message-ID, so an overlapping run
         # or `manage.py fetch_mail` from cron never files one twice.
         "name": "helpdesk:fetch-mail",
-        "func": "helpdesk.mail.tasks.fetch_mailboxes",
+        "func": "mail.tasks.fetch_mailboxes",
         "schedule_type": "I",
         "minutes": 1,
     },
@@ -122,7 +122,7 @@ SCHEDULES: list[dict] = [
         # (default 24), so the table does not grow forever. Keys are only promised for the
         # TTL, so a day of slack is harmless; the delete is one indexed query.
         "name": "helpdesk:idempotency-cleanup",
-        "func": "helpdesk.api.tasks.delete_expired_idempotency_records",
+        "func": "api.tasks.delete_expired_idempotency_records",
         "schedule_type": "D",
     },
     {
@@ -130,14 +130,14 @@ SCHEDULES: list[dict] = [
         # 24). The cluster saves every result and prunes none itself (its own pruning re-read
         # a thousand rows after each task); failures are kept for the admin.
         "name": "helpdesk:prune-task-results",
-        "func": "helpdesk.tasks.prune_task_results",
+        "func": "common.tasks.prune_task_results",
         "schedule_type": "H",
     },
     {
-        # Daily: delete rate-limit windows that have ended (helpdesk.ratelimit), so the
+        # Daily: delete rate-limit windows that have ended (ratelimits.limits), so the
         # table holds about one row per client address and username active in the last day.
         "name": "helpdesk:ratelimit-cleanup",
-        "func": "helpdesk.tasks.delete_ended_rate_limit_windows",
+        "func": "ratelimits.tasks.delete_ended_rate_limit_windows",
         "schedule_type": "D",
     },
     {

@@ -1,7 +1,8 @@
 """Settings, all driven by environment variables with safe development defaults.
 
 Production sets DEBUG=false, SECRET_KEY and DATABASE_URL; everything else has a default.
-`.env.example` lists every variable.
+`.env.example` lists every variable. Longer than 400 lines on purpose: one list of every
+setting, each beside the comment that explains it.
 """
 
 import ipaddress
@@ -58,11 +59,19 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "django_htmx",
     "django_q",
+    # The project package: settings, URLs, schedules and their commands; no domain code.
     "helpdesk",
+    "common",
+    "ratelimits",
+    "accounts",
+    "api",
     "tickets",
     "agents",
     "knowledge",
     "sla",
+    "mail",
+    "webhooks",
+    "bench",
 ]
 
 MIDDLEWARE = [
@@ -77,9 +86,9 @@ MIDDLEWARE = [
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     # Every /api/ answer carries Cache-Control: no-store (customer ticket data, tokens).
-    "helpdesk.api.cache.ApiNoStoreMiddleware",
+    "api.cache.ApiNoStoreMiddleware",
     # Last, so its 400 page renders with the session, user and CSP nonce in place.
-    "helpdesk.request_guard.RejectNulBytesMiddleware",
+    "common.request_guard.RejectNulBytesMiddleware",
 ]
 
 ROOT_URLCONF = "helpdesk.urls"
@@ -96,14 +105,14 @@ TEMPLATES = [
                 "django.template.context_processors.csp",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "helpdesk.context_processors.navigation",
+                "accounts.context_processors.navigation",
             ],
         },
     },
 ]
 
 AUTHENTICATION_BACKENDS = [
-    "helpdesk.auth.UserWithProfileBackend",
+    "accounts.auth.UserWithProfileBackend",
     # Sessions signed in before the backend above existed name Django's own; listed so that
     # they stay signed in. It only runs again on a failed password (rate-limited).
     "django.contrib.auth.backends.ModelBackend",
@@ -216,7 +225,7 @@ INBOUND_EMAIL_MAX_BYTES = int(os.environ.get("INBOUND_EMAIL_MAX_BYTES", str(25 *
 MANAGER_WEBHOOK_URL = os.environ.get("MANAGER_WEBHOOK_URL", "")
 MANAGER_WEBHOOK_SECRET = os.environ.get("MANAGER_WEBHOOK_SECRET", "")
 
-# Webhook subscriptions (helpdesk.outbound) never reach loopback, private, link-local,
+# Webhook subscriptions (common.outbound) never reach loopback, private, link-local,
 # metadata or other internal addresses, checked when the URL is saved and again for the
 # resolved address at every delivery. Networks listed here are allowed all the same: an
 # on-premise receiver, e.g. "10.0.0.0/8,192.168.1.5". Empty: public addresses only.
@@ -296,7 +305,7 @@ if not DEBUG:
 # One cache shared by every web process and worker (the task cluster's status, which
 # `manage.py qinfo` and `qmonitor` read): the database by default (`manage.py
 # createcachetable`), Redis when REDIS_URL is set. Rate limits and API throttles count in
-# their own table (helpdesk.ratelimit).
+# their own table (ratelimits.limits).
 REDIS_URL = os.environ.get("REDIS_URL", "")
 if REDIS_URL:
     CACHES = {
@@ -310,7 +319,7 @@ else:
         }
     }
 
-# Rate limits (helpdesk.ratelimit), as "<count>/<period>" with period s, m, h or d, optionally
+# Rate limits (ratelimits.limits), as "<count>/<period>" with period s, m, h or d, optionally
 # with a multiplier ("5/15m"). Login counts failed attempts per username and client IP
 # together (the lock a stranger can cause only locks the stranger's address), with higher
 # ceilings per username across addresses (distributed guessing) and per client IP across
@@ -339,7 +348,7 @@ Q_RETRY_SECONDS = int(os.environ.get("Q_RETRY_SECONDS", "120"))
 Q_MAX_ATTEMPTS = int(os.environ.get("Q_MAX_ATTEMPTS", "5"))
 # Seconds each process keeps its copy of the configuration read for every new ticket or
 # queue page (classification patterns, priority rules, SLA policies, the filter bar's agents,
-# teams and categories; helpdesk.config_cache): a change
+# teams and categories; common.config_cache): a change
 # applies at once in the process that saved it and within this time everywhere else. 0
 # reads the tables every time.
 CONFIG_CACHE_SECONDS = int(os.environ.get("CONFIG_CACHE_SECONDS", "30"))
@@ -376,22 +385,22 @@ if os.environ.get("Q_BROKER", "orm") == "redis":
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "helpdesk.api.authentication.BearerTokenAuthentication",
+        "api.authentication.BearerTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_THROTTLE_CLASSES": [
-        "helpdesk.api.throttles.UserRateThrottle",
-        "helpdesk.api.throttles.IpRateThrottle",
+        "api.throttles.UserRateThrottle",
+        "api.throttles.IpRateThrottle",
     ],
-    "DEFAULT_PAGINATION_CLASS": "helpdesk.api.pagination.ApiCursorPagination",
+    "DEFAULT_PAGINATION_CLASS": "api.pagination.ApiCursorPagination",
     # JSON only: the browsable docs are /api/v1/schema/docs/ (DRF's own HTML pages carry
     # inline scripts the CSP refuses).
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "EXCEPTION_HANDLER": "helpdesk.exceptions.api_exception_handler",
+    "EXCEPTION_HANDLER": "common.exceptions.api_exception_handler",
 }
-# API rate limits (helpdesk.api.throttles), "<number>/<second|minute|hour|day>". Per user and
+# API rate limits (api.throttles), "<number>/<second|minute|hour|day>". Per user and
 # per client IP on every endpoint; ticket creation and AI queries have their own stricter ones.
 API_THROTTLE_RATES = {
     "user": os.environ.get("API_THROTTLE_USER", "1000/hour"),
@@ -400,7 +409,7 @@ API_THROTTLE_RATES = {
     "ai": os.environ.get("API_THROTTLE_AI", "30/hour"),
 }
 API_PAGE_SIZE = int(os.environ.get("API_PAGE_SIZE", "25"))
-# Idempotency-Key records (helpdesk.api.idempotency) are kept this long, then deleted daily:
+# Idempotency-Key records (api.idempotency) are kept this long, then deleted daily:
 # a client retrying with the same key later than this files a new ticket.
 IDEMPOTENCY_KEY_TTL_HOURS = int(os.environ.get("IDEMPOTENCY_KEY_TTL_HOURS", "24"))
 # The OpenAPI document at /api/v1/schema/; Swagger UI's assets come from static files.
@@ -416,7 +425,7 @@ SPECTACULAR_SETTINGS = {
     # Adds the error format (4XX, and the AI proxy's 503) to every operation.
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
-        "helpdesk.api.schema.document_errors",
+        "api.schema.document_errors",
     ],
 }
 

@@ -2,9 +2,9 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path, re_path
 
-from helpdesk import health, login, views
-from helpdesk.api import errors as api_errors
-from helpdesk.mail import views as mail_views
+from accounts import login, views
+from common import api_errors, health
+from mail import views as mail_views
 
 admin.site.site_header = "Helpdesk administration"
 admin.site.login_form = login.AdminLoginForm
@@ -23,7 +23,7 @@ urlpatterns = [
     path("desk/", include("tickets.urls.desk")),
     path("admin/login/", login.admin_login),
     path("admin/", admin.site.urls),
-    path("api/v1/", include("helpdesk.api.urls")),
+    path("api/v1/", include("helpdesk.api_urls")),
     # Any other address under /api/ answers in the API's error format, not an HTML page.
     re_path(r"^api/", api_errors.not_found),
 ]

@@ -19,7 +19,7 @@ from django.core.exceptions import ValidationError
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 
-from helpdesk.markdown import render_markdown
+from common.markdown import render_markdown
 from knowledge.ai import breaker
 from knowledge.ai.service import month_spend, monthly_budget
 from knowledge.models import (

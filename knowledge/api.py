@@ -21,10 +21,10 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from helpdesk.api.errors import service_errors
-from helpdesk.api.pagination import paginated
-from helpdesk.api.permissions import IsAgent, ReadAnyoneWriteStaff
-from helpdesk.api.throttles import DEFAULT_THROTTLES, AiThrottle
+from api.pagination import paginated
+from api.permissions import IsAgent, ReadAnyoneWriteStaff
+from api.throttles import DEFAULT_THROTTLES, AiThrottle
+from common.api_errors import service_errors
 from knowledge import selectors, services
 from knowledge.ai import breaker
 from knowledge.ai.client import ai_enabled, call_deadline_seconds

@@ -39,8 +39,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from agents.permissions import is_agent
-from helpdesk.config_cache import ConfigCache
-from helpdesk.exceptions import ApplicationError
+from common.config_cache import ConfigCache
+from common.exceptions import ApplicationError
 from knowledge.ai.client import ai_enabled
 from knowledge.ai.service import ai_call_json, ai_interaction_set_outcome, clean_confidence
 from knowledge.models import AIInteraction, Article, AutoAnswer, AutoAnswerPolicy
@@ -82,7 +82,7 @@ def _read_active_policies() -> dict[int | None, AutoAnswerPolicy]:
     return {policy.category_id: policy for policy in AutoAnswerPolicy.objects.filter(active=True)}
 
 
-# Every new ticket looks its policy up: a per-process copy (helpdesk.config_cache).
+# Every new ticket looks its policy up: a per-process copy (common.config_cache).
 _active_policies = ConfigCache(
     "auto-answer-policies", _read_active_policies, models=[AutoAnswerPolicy]
 )

@@ -18,7 +18,7 @@ from django.http import Http404
 from django.utils import timezone
 
 from agents.permissions import is_agent
-from helpdesk.exceptions import ApplicationError
+from common.exceptions import ApplicationError
 from knowledge.ai.client import call_deadline_seconds
 from knowledge.ai.service import ai_interaction_set_outcome
 from knowledge.models import AIInteraction, ReplySuggestion

@@ -2,7 +2,7 @@
 
 from rest_framework import serializers
 
-from helpdesk.api.fields import SlugLookupField
+from api.fields import SlugLookupField
 from tickets.models import Category
 
 

@@ -17,8 +17,8 @@ from django.utils import dateformat, timezone
 from django.utils.text import slugify
 
 from agents.permissions import agent_display_name
-from helpdesk.exceptions import ApplicationError
-from helpdesk.markdown import render_markdown
+from common.exceptions import ApplicationError
+from common.markdown import render_markdown
 from knowledge.embeddings import queue_article_embedding
 from knowledge.models import Article, ArticleVote, CannedResponse, Deflection, PortalFiling
 from knowledge.placeholders import fill

@@ -3,7 +3,7 @@
 from collections import defaultdict
 from zoneinfo import ZoneInfo
 
-from helpdesk.config_cache import ConfigCache
+from common.config_cache import ConfigCache
 from sla.business_time import Period, Schedule
 from sla.models import (
     BusinessCalendar,
@@ -54,7 +54,7 @@ def _active_policies() -> list[SlaPolicy]:
 
 
 # Every new ticket and priority change looks its policy up: a per-process copy of the active
-# policies with their targets and calendars (helpdesk.config_cache), emptied when any of
+# policies with their targets and calendars (common.config_cache), emptied when any of
 # them is saved.
 active_policies = ConfigCache(
     "sla-policies",

@@ -88,7 +88,7 @@ def keep_migrated_defaults(db):
 @pytest.fixture(autouse=True)
 def _no_config_copies(settings):
     """Tests read configuration from the database every time: a per-process copy would
-    outlive the rollback of the test that loaded it (helpdesk.config_cache has its own
+    outlive the rollback of the test that loaded it (common.config_cache has its own
     tests, which turn it on)."""
     settings.CONFIG_CACHE_SECONDS = 0
 
@@ -96,7 +96,7 @@ def _no_config_copies(settings):
 @pytest.fixture
 def config_copies(settings):
     """The per-process configuration copies on, as in production, emptied before and after."""
-    from helpdesk import config_cache
+    from common import config_cache
 
     settings.CONFIG_CACHE_SECONDS = 30
     config_cache.clear_all()

@@ -13,7 +13,7 @@ from django.forms.models import BaseInlineFormSet
 from django.utils.text import Truncator
 from django_q.tasks import async_task
 
-from helpdesk.markdown import render_markdown
+from common.markdown import render_markdown
 from tickets.automation.conditions import validate_rule_conditions
 from tickets.models import (
     Attachment,

@@ -21,12 +21,12 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from agents.models import Team
-from helpdesk.api.errors import service_errors
-from helpdesk.api.idempotency import HEADER as IDEMPOTENCY_HEADER
-from helpdesk.api.idempotency import idempotent
-from helpdesk.api.pagination import paginated
-from helpdesk.api.permissions import IsAgent, IsCustomer
-from helpdesk.api.throttles import DEFAULT_THROTTLES, TicketCreateThrottle
+from api.idempotency import HEADER as IDEMPOTENCY_HEADER
+from api.idempotency import idempotent
+from api.pagination import paginated
+from api.permissions import IsAgent, IsCustomer
+from api.throttles import DEFAULT_THROTTLES, TicketCreateThrottle
+from common.api_errors import service_errors
 from tickets import selectors, services
 from tickets.models import Category, Channel, Status, Ticket
 from tickets.selectors import QueueFilters

@@ -26,7 +26,7 @@ import re
 from dataclasses import dataclass
 from decimal import Decimal
 
-from helpdesk.config_cache import ConfigCache
+from common.config_cache import ConfigCache
 from tickets.models import Category, ClassificationPattern, PriorityRule
 
 # Categories the default patterns and rules refer to: slug, name, reference prefix (seed 001's
@@ -177,7 +177,7 @@ def _active_priority_rules() -> list[PriorityRule]:
 
 
 # Read for every new ticket, changed a few times a month: a per-process copy
-# (helpdesk.config_cache), emptied when a pattern, rule or category is saved.
+# (common.config_cache), emptied when a pattern, rule or category is saved.
 _WATCHED = [ClassificationPattern, PriorityRule, Category]
 active_patterns = ConfigCache("classification-patterns", _active_patterns, models=_WATCHED)
 active_priority_rules = ConfigCache("priority-rules", _active_priority_rules, models=_WATCHED)

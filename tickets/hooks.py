@@ -237,12 +237,12 @@ def _guarded(hook: Hook, ctx: HookContext) -> Callable[[], None]:
 def install_default_hooks() -> None:
     """Every hook the product installs, in one list. Called once from TicketsConfig.ready()."""
     from agents import routing
-    from helpdesk import webhooks
     from knowledge import autoanswer
     from sla import hooks as sla_hooks
     from tickets import classification, notifications, surveys
     from tickets.automation import engine as rules
     from tickets.services import related
+    from webhooks import services as webhooks
 
     # Classification (tickets.classification): category, type, tags and priority the caller
     # left unset, before the reference (which carries the category's prefix) is computed.
@@ -262,7 +262,7 @@ def install_default_hooks() -> None:
     # Related tickets (tickets.services.related): same customer's and similar open tickets.
     register_after("create", related.on_ticket_created, deferred=True)
     register_after("reply", notifications.on_agent_replied)
-    # Outbound webhooks (helpdesk.webhooks): created, assigned, escalated, resolved, and
+    # Outbound webhooks (webhooks.services): created, assigned, escalated, resolved, and
     # public messages. Internal notes are never sent.
     for verb in webhooks.HOOK_VERBS:
         register_after(verb, webhooks.on_ticket_changed, deferred=verb == "create")

@@ -587,7 +587,7 @@ class Notification(models.Model):
     last_error = models.TextField(blank=True)
     # Emails only: the Message-ID header (`message_id` is the message FK), fixed when the row
     # is recorded so every retry sends the same one; an inbound reply names it in
-    # In-Reply-To/References (helpdesk.mail.route).
+    # In-Reply-To/References (mail.route).
     email_message_id = models.CharField(max_length=255, blank=True, db_index=True, editable=False)
 
     class Meta:

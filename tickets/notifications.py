@@ -48,7 +48,7 @@ from django.utils import timezone
 from django.utils.text import Truncator
 from django_q.tasks import async_task
 
-from helpdesk.mail.identifiers import new_message_id, reply_address, ticket_root_message_id
+from mail.identifiers import new_message_id, reply_address, ticket_root_message_id
 from tickets.hooks import HookContext
 from tickets.models import Customer, Notification, Ticket, TicketMessage
 
@@ -394,7 +394,7 @@ AUTO_REPLY_KINDS = {"ticket_created"}
 def _inbound_thread_ids(ticket: Ticket) -> list[str]:
     """The Message-IDs of the customer's first and latest emails filed on the ticket, so our
     emails thread under theirs in the customer's mail client."""
-    from helpdesk.mail.models import InboundEmail
+    from mail.models import InboundEmail
 
     inbound = InboundEmail.objects.filter(
         ticket=ticket, status=InboundEmail.Status.PROCESSED

@@ -12,7 +12,7 @@ from rest_framework import serializers
 
 from agents.models import Team
 from agents.permissions import agent_display_name
-from helpdesk.api.fields import SlugLookupField
+from api.fields import SlugLookupField
 from tickets.models import (
     PRIORITY_ALIASES,
     Attachment,

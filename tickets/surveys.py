@@ -29,7 +29,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django_q.tasks import async_task
 
-from helpdesk.exceptions import ApplicationError
+from common.exceptions import ApplicationError
 from tickets.hooks import HookContext
 from tickets.models import SatisfactionSurvey, Status, Ticket, TicketEvent
 
@@ -248,10 +248,10 @@ def survey_answer(*, survey: SatisfactionSurvey, rating, comment: str = "") -> S
     `LOW_RATING` or less adds an internal note (System) and notifies the team lead. Side
     effects on commit: the `survey.submitted` webhook, the organization's health refresh.
     """
-    from helpdesk.webhooks import webhook_emit
     from tickets.notifications import notify
     from tickets.services import ticket_add_note
     from tickets.services.satisfaction import ticket_record_satisfaction
+    from webhooks.services import webhook_emit
 
     rating = _clean_rating(rating)
     comment = _clean_comment(comment)

@@ -4,7 +4,7 @@ import django.core.serializers.json
 import django.core.validators
 import django.db.models.deletion
 import django.utils.timezone
-import helpdesk.models
+import webhooks.models
 import uuid
 from django.conf import settings
 from django.db import migrations, models
@@ -25,8 +25,8 @@ class Migration(migrations.Migration):
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('name', models.CharField(max_length=100)),
                 ('url', models.URLField(max_length=500, validators=[django.core.validators.URLValidator(schemes=['http', 'https'])])),
-                ('secret', models.CharField(default=helpdesk.models.new_webhook_secret, help_text='Signs every delivery (X-Helpdesk-Signature). Rotate it from the list.', max_length=100)),
-                ('events', models.JSONField(default=list, validators=[helpdesk.models.validate_webhook_events])),
+                ('secret', models.CharField(default=webhooks.models.new_webhook_secret, help_text='Signs every delivery (X-Helpdesk-Signature). Rotate it from the list.', max_length=100)),
+                ('events', models.JSONField(default=list, validators=[webhooks.models.validate_webhook_events])),
                 ('active', models.BooleanField(default=True)),
                 ('consecutive_failures', models.PositiveIntegerField(default=0, editable=False)),
                 ('disabled_at', models.DateTimeField(blank=True, editable=False, null=True)),

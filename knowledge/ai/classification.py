@@ -26,7 +26,7 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import ValidationError
 
-from helpdesk.exceptions import ApplicationError
+from common.exceptions import ApplicationError
 from knowledge.ai.service import ai_call_json, ai_interaction_set_outcome
 from knowledge.models import AIInteraction
 from tickets.models import (

@@ -37,7 +37,7 @@ from django.utils import timezone
 from agents.models import AgentProfile
 from agents.permissions import agent_display_name, is_agent
 from agents.selectors import on_call_agent, open_ticket_count
-from helpdesk.exceptions import ApplicationError
+from common.exceptions import ApplicationError
 from sla.business_time import add_business_minutes
 from sla.models import (
     EscalationLadder,

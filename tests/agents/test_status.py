@@ -5,7 +5,7 @@ from django.urls import reverse
 
 from agents.models import AgentProfile, AssignmentStrategy
 from agents.services import agent_set_status
-from helpdesk.exceptions import ApplicationError
+from common.exceptions import ApplicationError
 from tests.factories import CustomerWithAccountFactory, TeamFactory, TicketFactory, UserFactory
 from tickets.services import ticket_change_team
 

@@ -4,7 +4,7 @@ Throttle counters are rows in the database, rolled back with each test."""
 import pytest
 from rest_framework.test import APIClient
 
-from helpdesk.api.tokens import api_token_create
+from api.tokens import api_token_create
 from tests.factories import AgentFactory, CustomerWithAccountFactory, TicketFactory, UserFactory
 from tests.knowledge.conftest import ai_settings, stub  # noqa: F401 - shared AI stub fixtures
 

@@ -4,11 +4,11 @@ creatable or deletable there, and revocable in bulk through the token service.""
 import pytest
 from django.urls import reverse
 
-from helpdesk.api.models import ApiToken
-from helpdesk.api.tokens import api_token_create, api_token_revoke
+from api.models import ApiToken
+from api.tokens import api_token_create, api_token_revoke
 from tests.factories import UserFactory
 
-CHANGELIST = reverse("admin:helpdesk_apitoken_changelist")
+CHANGELIST = reverse("admin:api_apitoken_changelist")
 
 
 @pytest.fixture
@@ -38,9 +38,9 @@ def test_the_list_shows_prefixes_and_owners_with_bounded_queries(
 def test_the_change_page_is_read_only_and_shows_no_key(staff_client, customer_a):
     token, key = api_token_create(user=customer_a.user, name="billing sync")
 
-    page = staff_client.get(reverse("admin:helpdesk_apitoken_change", args=[token.pk]))
+    page = staff_client.get(reverse("admin:api_apitoken_change", args=[token.pk]))
     posted = staff_client.post(
-        reverse("admin:helpdesk_apitoken_change", args=[token.pk]),
+        reverse("admin:api_apitoken_change", args=[token.pk]),
         {"name": "renamed", "key_hash": "0" * 64},
     )
 
@@ -58,10 +58,10 @@ def test_the_change_page_is_read_only_and_shows_no_key(staff_client, customer_a)
 def test_tokens_cannot_be_added_or_deleted_in_the_admin(staff_client, customer_a):
     token, _ = api_token_create(user=customer_a.user, name="x")
 
-    assert staff_client.get(reverse("admin:helpdesk_apitoken_add")).status_code == 403
+    assert staff_client.get(reverse("admin:api_apitoken_add")).status_code == 403
     assert (
         staff_client.post(
-            reverse("admin:helpdesk_apitoken_delete", args=[token.pk]), {"post": "yes"}
+            reverse("admin:api_apitoken_delete", args=[token.pk]), {"post": "yes"}
         ).status_code
         == 403
     )
@@ -102,7 +102,7 @@ def test_a_staff_user_without_the_change_permission_cannot_revoke(client, custom
     viewer = UserFactory(is_staff=True)
     token, _ = api_token_create(user=customer_a.user, name="x")
 
-    from helpdesk.exceptions import ApplicationError
+    from common.exceptions import ApplicationError
 
     with pytest.raises(ApplicationError):
         api_token_revoke(token=token, actor=viewer)

@@ -35,10 +35,10 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from helpdesk.api.tokens import api_token_create
-from helpdesk.webhooks.api import webhook_subscription_create
+from api.tokens import api_token_create
 from knowledge import services as knowledge_services
 from tests.factories import AgentFactory, CustomerWithAccountFactory, TicketFactory, UserFactory
+from webhooks.api import webhook_subscription_create
 
 ROLES = ("anonymous", "customer", "agent", "admin")
 EXAMPLES = {GenerationMode.POSITIVE: 6, GenerationMode.NEGATIVE: 3}

@@ -190,7 +190,7 @@ def test_patch_assignee_id_too_large_for_the_database_is_400(agent_client, ticke
 def test_nested_list_item_errors_are_flat_readable_strings():
     from rest_framework.exceptions import ValidationError as DrfValidationError
 
-    from helpdesk.exceptions import api_exception_handler
+    from common.exceptions import api_exception_handler
 
     exc = DrfValidationError(
         {"tags": {0: ["Null characters are not allowed."]}, "url": ["Bad.", "Bad."]}

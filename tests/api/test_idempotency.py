@@ -7,7 +7,7 @@ import pytest
 from django.db import close_old_connections, connection
 from rest_framework.test import APIClient
 
-from helpdesk.api.models import IdempotencyRecord
+from api.models import IdempotencyRecord
 from tests.api.conftest import assert_error
 from tests.factories import CustomerWithAccountFactory
 from tickets.models import Ticket

@@ -6,8 +6,8 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from helpdesk.api.models import IdempotencyRecord
-from helpdesk.api.tasks import delete_expired_idempotency_records
+from api.models import IdempotencyRecord
+from api.tasks import delete_expired_idempotency_records
 from helpdesk.schedules import SCHEDULES
 
 
@@ -76,5 +76,5 @@ def test_an_expired_key_files_a_new_ticket(alice, settings):
 
 def test_cleanup_is_scheduled_daily():
     entry = next(s for s in SCHEDULES if s["name"] == "helpdesk:idempotency-cleanup")
-    assert entry["func"] == "helpdesk.api.tasks.delete_expired_idempotency_records"
+    assert entry["func"] == "api.tasks.delete_expired_idempotency_records"
     assert entry["schedule_type"] == "D"

@@ -5,10 +5,10 @@ the desk endpoints, administrators the article writes and webhooks."""
 import pytest
 from rest_framework.test import APIClient
 
-from helpdesk.models import WebhookSubscription
 from knowledge import services as knowledge_services
 from tests.api.conftest import client_for
 from tests.factories import AgentFactory, CustomerWithAccountFactory, TicketFactory, UserFactory
+from webhooks.models import WebhookSubscription
 
 CALLERS = ("anonymous", "customer_a", "customer_b", "agent", "admin")
 

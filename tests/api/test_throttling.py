@@ -10,7 +10,7 @@ from django.db import close_old_connections, connection
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from helpdesk.models import RateLimitWindow
+from ratelimits.models import RateLimitWindow
 from tests.api.conftest import assert_error
 from tickets.models import Ticket
 

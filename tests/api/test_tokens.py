@@ -9,8 +9,8 @@ import time_machine
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from helpdesk.api.models import ApiToken
-from helpdesk.api.tokens import api_token_create, api_token_revoke
+from api.models import ApiToken
+from api.tokens import api_token_create, api_token_revoke
 from tests.api.conftest import assert_error, token_client
 
 pytestmark = pytest.mark.django_db
@@ -94,7 +94,7 @@ def test_last_used_is_written_at_most_once_a_minute(customer_a):
 
 def test_revoking_someone_elses_token_is_refused(customer_a, customer_b):
     token, _ = api_token_create(user=customer_a.user, name="a")
-    from helpdesk.exceptions import ApplicationError
+    from common.exceptions import ApplicationError
 
     with pytest.raises(ApplicationError):
         api_token_revoke(token=token, actor=customer_b.user)

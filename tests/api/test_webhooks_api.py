@@ -2,8 +2,8 @@
 
 import pytest
 
-from helpdesk.models import WebhookSubscription
 from tests.api.conftest import assert_error
+from webhooks.models import WebhookSubscription
 
 pytestmark = pytest.mark.django_db
 

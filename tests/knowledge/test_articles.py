@@ -1,7 +1,7 @@
 import pytest
 from django.core.exceptions import ValidationError
 
-from helpdesk.exceptions import ApplicationError
+from common.exceptions import ApplicationError
 from knowledge.models import Article, ArticleVote
 from knowledge.services import (
     article_create,

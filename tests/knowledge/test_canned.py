@@ -8,7 +8,7 @@ from django.core.exceptions import ValidationError
 from django.urls import reverse
 from django.utils import timezone
 
-from helpdesk.exceptions import ApplicationError
+from common.exceptions import ApplicationError
 from knowledge.models import CannedResponse
 from knowledge.placeholders import fill, find_problems
 from knowledge.selectors import canned_responses_for_ticket

@@ -2,13 +2,13 @@
 
 from django.urls import reverse
 
-from helpdesk.mail import services as mail_services
-from helpdesk.mail.models import InboundEmail, Mailbox
-from helpdesk.mail.services import inbound_email_receive
+from mail import services as mail_services
+from mail.models import InboundEmail, Mailbox
+from mail.services import inbound_email_receive
 from tests.mail.conftest import build_email
 from tickets.models import Ticket
 
-CHANGELIST = "admin:helpdesk_inboundemail_changelist"
+CHANGELIST = "admin:mail_inboundemail_changelist"
 
 
 def _quarantined(monkeypatch):
@@ -34,7 +34,7 @@ def test_the_quarantine_list_shows_the_reason(
     assert response.status_code == 200
     assert "RuntimeError: temporary failure" in response.text
     assert "ok 1" not in response.text
-    detail = admin_client.get(reverse("admin:helpdesk_inboundemail_change", args=[held.pk]))
+    detail = admin_client.get(reverse("admin:mail_inboundemail_change", args=[held.pk]))
     assert "Subject: Held" in detail.text
 
 
@@ -74,7 +74,7 @@ def test_fetch_now_reads_a_mailbox_from_admin(admin_client, tmp_path):
     box = Mailbox.objects.create(name="local", kind="maildir", folder=str(tmp_path / "md"))
 
     response = admin_client.post(
-        reverse("admin:helpdesk_mailbox_changelist"),
+        reverse("admin:mail_mailbox_changelist"),
         {"action": "fetch_now", "_selected_action": [box.pk]},
         follow=True,
     )

@@ -7,10 +7,10 @@ import mailbox as stdlib_mailbox
 import pytest
 from django.core.management import CommandError, call_command
 
-from helpdesk.mail import fetch
-from helpdesk.mail.fetch import fetch_all_mailboxes
-from helpdesk.mail.models import InboundEmail, Mailbox
-from helpdesk.mail.tasks import fetch_mailboxes
+from mail import fetch
+from mail.fetch import fetch_all_mailboxes
+from mail.models import InboundEmail, Mailbox
+from mail.tasks import fetch_mailboxes
 from tests.mail.conftest import build_email
 from tickets.models import Ticket
 

@@ -5,11 +5,11 @@ from email.utils import make_msgid
 
 import pytest
 
-from helpdesk.exceptions import ApplicationError
-from helpdesk.mail import services as mail_services
-from helpdesk.mail.identifiers import ticket_root_message_id
-from helpdesk.mail.models import InboundEmail
-from helpdesk.mail.services import inbound_email_receive, inbound_email_reprocess
+from common.exceptions import ApplicationError
+from mail import services as mail_services
+from mail.identifiers import ticket_root_message_id
+from mail.models import InboundEmail
+from mail.services import inbound_email_receive, inbound_email_reprocess
 from tests.factories import TicketFactory
 from tests.mail.conftest import SUPPORT, build_email
 from tickets.models import Attachment, Customer, Status, Ticket, TicketEvent, TicketMessage

@@ -8,11 +8,7 @@ import time_machine
 from django.core import mail
 from django.utils import timezone
 
-from helpdesk.mail.identifiers import (
-    parse_root_message_id,
-    reply_address,
-    ticket_root_message_id,
-)
+from mail.identifiers import parse_root_message_id, reply_address, ticket_root_message_id
 from tests.factories import TicketFactory
 from tests.mail.backends import FlakyBackend
 from tests.mail.conftest import build_email
@@ -109,7 +105,7 @@ def test_a_failed_send_keeps_the_ticket_and_the_retry_sends_the_same_message_id(
     settings.MAILERS = {"default": {"BACKEND": "tests.mail.backends.FlakyBackend"}}
     mail.outbox = []
     FlakyBackend.failures_left = 1
-    from helpdesk.mail.services import inbound_email_receive
+    from mail.services import inbound_email_receive
 
     # Tests run tasks inline, so the failed delivery task raises here; the worker would
     # record it and retry. The message and the ticket were committed before it ran.

@@ -5,8 +5,8 @@ from email.message import EmailMessage
 
 import pytest
 
-from helpdesk.mail.parse import MalformedEmail, parse_email, read_message_id
-from helpdesk.mail.quotes import strip_reply
+from mail.parse import MalformedEmail, parse_email, read_message_id
+from mail.quotes import strip_reply
 from tests.mail.conftest import build_email
 
 GMAIL_REPLY = """Thanks, that fixed it!

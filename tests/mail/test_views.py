@@ -3,7 +3,7 @@
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from helpdesk.mail.models import InboundEmail
+from mail.models import InboundEmail
 from tests.mail.conftest import TOKEN, build_email
 from tickets.models import Ticket
 

@@ -143,7 +143,7 @@ def _survey_token(ticket) -> str | None:
 
 def _api_token(user) -> int | None:
     try:
-        from helpdesk.api.tokens import api_token_create
+        from api.tokens import api_token_create
     except ImportError:  # pragma: no cover - API not installed
         return None
     token, _ = api_token_create(user=user, name="matrix")

@@ -4,7 +4,7 @@ built on it would pass vacuously."""
 import pytest
 from django.utils.html import escape
 
-from helpdesk.markdown import render_markdown
+from common.markdown import render_markdown
 from tests.security import hostile
 
 RAW_EXECUTABLE = [

@@ -14,11 +14,11 @@ from types import SimpleNamespace
 import pytest
 from django.core.exceptions import ImproperlyConfigured, ValidationError
 
-from helpdesk import outbound
-from helpdesk.models import WEBHOOK_EVENTS, WebhookDelivery, WebhookSubscription
-from helpdesk.tasks import deliver_webhook
-from helpdesk.webhooks import webhook_send
+from common import outbound
 from tests.security.test_production_settings import PRODUCTION_ENV, run_manage
+from webhooks.models import WEBHOOK_EVENTS, WebhookDelivery, WebhookSubscription
+from webhooks.services import webhook_send
+from webhooks.tasks import deliver_webhook
 
 
 def start_server(address: str, *, redirect_to: str | None = None):
@@ -260,7 +260,7 @@ def test_the_model_refuses_an_internal_url_with_a_clear_message(settings):
 @pytest.mark.django_db
 def test_the_admin_form_shows_the_message_and_saves_nothing(admin_client, admin_user):
     response = admin_client.post(
-        "/admin/helpdesk/webhooksubscription/add/",
+        "/admin/webhooks/webhooksubscription/add/",
         {
             "name": "Chat",
             "url": "http://[::ffff:127.0.0.1]:9000/in",

@@ -12,9 +12,9 @@ from django.db import close_old_connections, connection
 from django.test import Client
 from django.utils import timezone
 
-from helpdesk.login import KNOWN_DEVICE_COOKIE
-from helpdesk.models import RateLimitWindow
-from helpdesk.ratelimit import parse_rate, windows_delete_ended
+from accounts.login import KNOWN_DEVICE_COOKIE
+from ratelimits.limits import parse_rate, windows_delete_ended
+from ratelimits.models import RateLimitWindow
 from tests.factories import CustomerWithAccountFactory
 from tickets.models import Customer, Ticket
 
@@ -305,10 +305,10 @@ def test_failing_counting_skips_the_limit_instead_of_failing_login(
     def broken(*args, **kwargs):
         raise ConnectionError("database unreachable")
 
-    monkeypatch.setattr("helpdesk.ratelimit._count", broken)
-    monkeypatch.setattr("helpdesk.ratelimit._peek", broken)
-    monkeypatch.setattr("helpdesk.login.cache.get", broken)
-    monkeypatch.setattr("helpdesk.login.cache.set", broken)
+    monkeypatch.setattr("ratelimits.limits._count", broken)
+    monkeypatch.setattr("ratelimits.limits._peek", broken)
+    monkeypatch.setattr("accounts.login.cache.get", broken)
+    monkeypatch.setattr("accounts.login.cache.set", broken)
 
     failed = login(client, "nobody")
     ok = login(client, account.username, password=PASSWORD)
@@ -408,14 +408,14 @@ def test_concurrent_submissions_from_one_address_never_exceed_the_limit(settings
 def test_a_failed_count_inside_a_transaction_leaves_the_transaction_usable(monkeypatch, caplog):
     from django.db import transaction
 
-    from helpdesk.ratelimit import _usage
+    from ratelimits.limits import _usage
 
     # Fails in the database (an unknown column), with the four parameters the count passes.
     broken_sql = (
         "SELECT no_such_column FROM helpdesk_ratelimitwindow "
         "WHERE key = %s AND ends_at > %s AND ends_at > %s AND ends_at > %s"
     )
-    monkeypatch.setattr("helpdesk.ratelimit._COUNT", broken_sql)
+    monkeypatch.setattr("ratelimits.limits._COUNT", broken_sql)
     with transaction.atomic():
         assert _usage(group="portal", value="203.0.113.7", rate="5/h", increment=True) is None
         # On PostgreSQL a failed statement outside a savepoint would abort the transaction.

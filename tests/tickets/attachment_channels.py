@@ -12,7 +12,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from rest_framework.test import APIClient
 
-from helpdesk.mail.services import inbound_email_receive
+from mail.services import inbound_email_receive
 from tests.factories import AgentFactory, CustomerWithAccountFactory, TicketFactory
 from tests.mail.conftest import SUPPORT, build_email
 from tickets.models import Attachment, Ticket

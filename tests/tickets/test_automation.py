@@ -8,7 +8,6 @@ import time_machine
 from django.core.exceptions import ValidationError
 from django.urls import reverse
 
-from helpdesk.models import WebhookDelivery, WebhookSubscription
 from knowledge.services import canned_response_create
 from tests.factories import (
     AgentFactory,
@@ -42,6 +41,7 @@ from tickets.services import (
     ticket_transition,
 )
 from tickets.tasks import run_time_rules
+from webhooks.models import WebhookDelivery, WebhookSubscription
 
 pytestmark = pytest.mark.django_db
 

@@ -32,7 +32,7 @@ HOME = "/portal/"
 # insert and their events in another, the summary: the new ticket is not read back, nor are
 # the clocks just written). Classification
 # patterns, priority rules and SLA policies come from the process's configuration copy
-# (helpdesk.config_cache), warmed by the first post; without it, 4 more.
+# (common.config_cache), warmed by the first post; without it, 4 more.
 PORTAL_CREATE_MAX_QUERIES = 34
 DEFERRED_TASK = "tickets.tasks.run_deferred_hooks"
 

@@ -3,7 +3,7 @@ after-hooks run once the change is committed and see its audit events."""
 
 import pytest
 
-from helpdesk.exceptions import ApplicationError
+from common.exceptions import ApplicationError
 from tickets import hooks
 from tickets.models import Ticket, TicketEvent
 from tickets.services import ticket_change_priority, ticket_create, ticket_escalate

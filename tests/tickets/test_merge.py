@@ -4,7 +4,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
-from helpdesk.exceptions import ApplicationError
+from common.exceptions import ApplicationError
 from tests.factories import CustomerWithAccountFactory, TicketFactory
 from tickets import services
 from tickets.models import Attachment, Status, Ticket, TicketEvent, TicketLink, TicketMessage

@@ -13,7 +13,7 @@ from django.test import Client
 from django.urls import reverse
 from rest_framework.test import APIClient
 
-from helpdesk.mail.services import inbound_email_receive
+from mail.services import inbound_email_receive
 from tests.factories import AgentFactory, CustomerFactory, CustomerWithAccountFactory
 from tests.mail.conftest import build_email
 from tickets.models import Ticket, TicketEvent

@@ -8,7 +8,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import reverse
 
-from helpdesk.exceptions import ApplicationError
+from common.exceptions import ApplicationError
 from knowledge.models import PortalFiling
 from tests.factories import CategoryFactory, CustomerWithAccountFactory, TicketFactory, UserFactory
 from tickets import hooks

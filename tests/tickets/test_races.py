@@ -5,7 +5,7 @@ import threading
 import pytest
 from django.db import connection, connections
 
-from helpdesk.exceptions import ApplicationError
+from common.exceptions import ApplicationError
 from tests.factories import AgentFactory, CustomerFactory, TicketFactory
 from tickets.models import Ticket, TicketEvent
 from tickets.services import ticket_claim

@@ -7,7 +7,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.urls import reverse
 
-from helpdesk.exceptions import ApplicationError
+from common.exceptions import ApplicationError
 from tickets.models import Ticket, TicketEvent
 from tickets.services import ticket_set_sentiment
 

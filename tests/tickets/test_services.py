@@ -5,7 +5,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from helpdesk.exceptions import ApplicationError
+from common.exceptions import ApplicationError
 from tests.factories import (
     CategoryFactory,
     CustomerFactory,
@@ -162,7 +162,7 @@ def test_markdown_from_customers_is_sanitised(customer):
 
 
 def test_sanitiser_strips_what_markdown_lets_through():
-    from helpdesk.markdown import render_markdown
+    from common.markdown import render_markdown
 
     html = render_markdown("[ok](https://example.com) [bad](vbscript:msgbox)")
     assert 'href="https://example.com"' in html and 'rel="noopener noreferrer nofollow"' in html

@@ -8,12 +8,12 @@ from django.core import signing
 from django.urls import reverse
 from django.utils import timezone
 
-from helpdesk.models import WebhookDelivery, WebhookSubscription
 from tickets import surveys
 from tickets.models import Notification, SatisfactionSurvey, Status, Ticket, TicketEvent
 from tickets.services import ticket_change_team, ticket_reopen, ticket_resolve, ticket_transition
 from tickets.surveys import survey_link, survey_token
 from tickets.tasks import create_survey, send_due_surveys
+from webhooks.models import WebhookDelivery, WebhookSubscription
 
 pytestmark = pytest.mark.django_db
 
@@ -200,7 +200,7 @@ def test_a_reused_link_shows_already_answered_and_writes_nothing(client, ticket,
 
 
 def test_the_service_refuses_a_second_answer(ticket, resolve):
-    from helpdesk.exceptions import ApplicationError
+    from common.exceptions import ApplicationError
 
     survey = sent_survey(ticket, resolve)
     surveys.survey_answer(survey=survey, rating=3, comment="")

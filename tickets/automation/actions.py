@@ -65,8 +65,8 @@ def canned_responses_available() -> bool:
 
 
 def webhooks_available() -> bool:
-    webhooks = _optional_module("helpdesk.webhooks")
-    models = _optional_module("helpdesk.models")
+    webhooks = _optional_module("webhooks.services")
+    models = _optional_module("webhooks.models")
     return bool(
         webhooks
         and models
@@ -161,7 +161,7 @@ def _canned(value: Any) -> str:
 def _webhook(value: Any) -> int:
     if not webhooks_available():
         raise ValidationError({"kind": "Webhooks are not available."})
-    from helpdesk.models import WebhookSubscription
+    from webhooks.models import WebhookSubscription
 
     if isinstance(value, bool) or not isinstance(value, int):
         raise ValidationError({"value": "Fire a webhook needs a webhook subscription id."})
@@ -341,8 +341,8 @@ def _run_notify_manager(ticket, value, run):
 def _run_fire_webhook(ticket, value, run):
     if not webhooks_available():
         raise ActionSkipped("webhooks are not available")
-    from helpdesk.models import WebhookSubscription
-    from helpdesk.webhooks import webhook_send
+    from webhooks.models import WebhookSubscription
+    from webhooks.services import webhook_send
 
     subscription = WebhookSubscription.objects.filter(pk=value).first()
     if subscription is None:

@@ -28,8 +28,8 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
-from helpdesk.config_cache import ConfigCache
-from helpdesk.exceptions import ApplicationError
+from common.config_cache import ConfigCache
+from common.exceptions import ApplicationError
 from tickets.automation.actions import RUNNERS, ActionSkipped, RunContext
 from tickets.automation.conditions import TicketFacts, rule_matches
 from tickets.hooks import HookContext
@@ -77,7 +77,7 @@ def _read_active_rules() -> dict[str, list[Rule]]:
 
 
 # Every ticket event asks for the active rules of its trigger: a per-process copy
-# (helpdesk.config_cache), emptied at once by a save in the same process.
+# (common.config_cache), emptied at once by a save in the same process.
 _active_rules = ConfigCache(
     "automation-rules", _read_active_rules, models=[Rule, RuleCondition, RuleAction]
 )

@@ -13,7 +13,7 @@ from django.db.models import CharField, F, Q, QuerySet, Value
 from django.db.models.functions import Cast, Coalesce, NullIf
 
 from agents.models import AgentProfile, Team
-from helpdesk.config_cache import ConfigCache
+from common.config_cache import ConfigCache
 from tickets.models import OPEN_STATUSES, Category, Priority, SlaState, Status
 from tickets.selectors import DEFAULT_QUEUE_SORT, QueueFilters
 from tickets.services.messages import MAX_MESSAGE_LENGTH
@@ -108,7 +108,7 @@ def _read_queue_filter_choices() -> QueueFilterChoices:
 
 
 # The queue shows the filter bar on every full page load; agents, teams and categories change
-# rarely: a per-process copy (helpdesk.config_cache), emptied at once in the process that
+# rarely: a per-process copy (common.config_cache), emptied at once in the process that
 # saves one of them, within CONFIG_CACHE_SECONDS in the others.
 _filter_choices = ConfigCache(
     "queue-filter-choices",

@@ -13,7 +13,7 @@ from django.core.exceptions import ValidationError
 from django.template.defaultfilters import filesizeformat
 from django.urls import reverse
 
-from helpdesk.exceptions import ApplicationError, error_messages
+from common.exceptions import ApplicationError, error_messages
 from tickets.models import Category, Customer
 from tickets.services import validate_uploads
 from tickets.services.messages import MAX_MESSAGE_LENGTH

@@ -6,7 +6,7 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from agents.permissions import is_agent
-from helpdesk.exceptions import ApplicationError
+from common.exceptions import ApplicationError
 from tickets.models import Status, Ticket, TicketEvent
 
 

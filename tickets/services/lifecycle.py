@@ -14,7 +14,7 @@ from django.utils.text import slugify
 
 from agents.models import Team
 from agents.permissions import agent_display_name, is_agent
-from helpdesk.exceptions import ApplicationError
+from common.exceptions import ApplicationError
 from tickets import hooks
 from tickets.models import (
     PRIORITY_ALIASES,

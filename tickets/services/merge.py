@@ -3,7 +3,7 @@
 from django.db import transaction
 from django.utils import timezone
 
-from helpdesk.exceptions import ApplicationError
+from common.exceptions import ApplicationError
 from tickets import hooks
 from tickets.models import Attachment, Status, Ticket, TicketEvent, TicketLink, TicketMessage
 from tickets.services._common import ensure_agent, record_event

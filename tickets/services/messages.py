@@ -12,8 +12,8 @@ from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.utils import timezone
 
-from helpdesk.exceptions import ApplicationError
-from helpdesk.markdown import render_markdown
+from common.exceptions import ApplicationError
+from common.markdown import render_markdown
 from tickets import hooks
 from tickets.models import Customer, Status, Ticket, TicketEvent, TicketMessage
 from tickets.services._common import (

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from helpdesk.api import views as api_views
+from api import views as api_views
 from tickets.analytics import views as analytics
 from tickets.views.desk import (
     actions,

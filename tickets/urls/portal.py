@@ -1,6 +1,6 @@
 from django.urls import path
 
-from helpdesk.api import views as api_views
+from api import views as api_views
 from tickets.views import portal, portal_survey
 
 app_name = "portal"

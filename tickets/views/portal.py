@@ -21,11 +21,11 @@ from django_htmx.http import trigger_client_event
 from django_htmx.middleware import HtmxDetails
 
 from agents.permissions import agent_display_name
-from helpdesk.exceptions import ApplicationError
-from helpdesk.markdown import render_markdown
-from helpdesk.ratelimit import limit_posts_per_ip, retry_minutes
+from common.exceptions import ApplicationError
+from common.markdown import render_markdown
 from knowledge import selectors as knowledge_selectors
 from knowledge import services as knowledge_services
+from ratelimits.limits import limit_posts_per_ip, retry_minutes
 from tickets import selectors, services
 from tickets.forms.portal import ReplyForm, TicketForm, add_service_error
 from tickets.models import Channel, Customer, Status, Ticket, TicketMessage

@@ -13,7 +13,7 @@ from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
-from helpdesk.exceptions import ApplicationError
+from common.exceptions import ApplicationError
 from tickets.surveys import (
     LINK_MAX_AGE,
     MAX_COMMENT_LENGTH,

@@ -11,7 +11,7 @@ from django.views.decorators.http import require_POST
 from django_htmx.http import trigger_client_event
 
 from agents.permissions import agent_display_name
-from helpdesk.exceptions import ApplicationError
+from common.exceptions import ApplicationError
 from sla import services as sla_services
 from tickets import services
 from tickets.forms.desk import (

@@ -12,7 +12,7 @@ from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
-from helpdesk.exceptions import ApplicationError
+from common.exceptions import ApplicationError
 from knowledge import autoanswer
 from tickets.services.messages import MAX_MESSAGE_LENGTH
 from tickets.views.desk.access import HtmxHttpRequest, agent_required

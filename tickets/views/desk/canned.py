@@ -10,7 +10,7 @@ from django.http import HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from helpdesk.exceptions import ApplicationError
+from common.exceptions import ApplicationError
 from knowledge import reply_suggestions, selectors, services
 from knowledge.ai.client import ai_enabled
 from knowledge.suggestions import Suggestion, suggest_without_ai

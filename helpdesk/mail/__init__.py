@@ -1,7 +1,0 @@
-"""The inbound email channel: mailboxes, the messages read from them, parsing and routing.
-
-`fetch.py` reads IMAP mailboxes and Maildir folders, `views.py` takes raw messages posted by a
-mail provider's inbound webhook; both hand each message to `services.inbound_email_receive`,
-which parses it (`parse.py`), drops noise (`route.noise_reason`), finds the ticket it replies
-to (`route.find_ticket`) and files a ticket or a customer reply. See docs/email.md.
-"""
