@@ -34,7 +34,7 @@ from knowledge.models import Article, CannedResponse
 from knowledge.services import article_create, canned_response_create
 from sla import hooks as sla_hooks
 from sla.services import sla_replay, sla_sweep
-from tickets import hooks, notifications, surveys
+from tickets import hooks, notification_rendering, notifications, surveys
 from tickets.automation import engine as rules_engine
 from tickets.automation.defaults import DEFAULT_RULE_NAMES, install_default_rules
 from tickets.classification import link_default_teams
@@ -663,7 +663,9 @@ class Seeder:
             customer = ticket.customer
             link = notifications.ticket_link(ticket)
             context = {"ticket": ticket, "message": message, "customer": customer, "link": link}
-            rendered = notifications.render_notification(kind, context, ticket=ticket, email=True)
+            rendered = notification_rendering.render_notification(
+                kind, context, ticket=ticket, email=True
+            )
             parts = [ticket] if message is None else [ticket, message]
             rows.append(
                 Notification(
