@@ -29,7 +29,7 @@ from helpdesk.api.permissions import IsAgent, IsCustomer
 from helpdesk.api.throttles import DEFAULT_THROTTLES, TicketCreateThrottle
 from tickets import selectors, services
 from tickets.models import Category, Channel, Status, Ticket
-from tickets.selectors import QueueFilters
+from tickets.queue_selectors import QueueFilters, ticket_queue_for_agent
 from tickets.serializers import (
     AgentMessageCreateSerializer,
     AgentMessageSerializer,
@@ -230,7 +230,7 @@ class AgentQueue(generics.GenericAPIView):
         filters = QueueFilterSerializer(data=raw)
         filters.is_valid(raise_exception=True)
         values = filters.validated_data
-        qs = selectors.ticket_queue_for_agent(
+        qs = ticket_queue_for_agent(
             agent=request.user,
             filters=QueueFilters(
                 status=sorted(values.get("status", [])),
