@@ -9,7 +9,8 @@ import uuid
 
 import pytest
 
-from bench.faults import Tally, verify, violations
+from bench.fault_checks import verify, violations
+from bench.fault_clients import Tally
 from tests.factories import CategoryFactory, CustomerFactory, TeamFactory
 from tickets import notifications
 from tickets.services import ticket_create
