@@ -25,11 +25,7 @@ from django.db.models import (
 from django.utils.dateparse import parse_datetime
 
 from agents.permissions import display_name_of, is_agent
-from tickets.models import (
-    PRIORITY_ORDER,
-    Customer,
-    Ticket,
-)
+from tickets.models import PRIORITY_ORDER, Customer, Ticket
 
 PRIORITY_RANK = Case(
     *[When(priority=value, then=Value(rank)) for rank, value in enumerate(PRIORITY_ORDER)],

@@ -9,9 +9,7 @@ from django.core.exceptions import EmptyResultSet
 from django.db import connection
 
 from agents.permissions import is_agent
-from tickets.models import (
-    SlaState,
-)
+from tickets.models import SlaState
 from tickets.queue_selectors import QueueFilters, queue_filtered
 
 # The live queue counts a view's tickets up to here and then says "1,000+": an exact count of

@@ -9,26 +9,11 @@ and `tickets.queue_version`.
 from dataclasses import dataclass
 
 from django.contrib.auth import get_user_model
-from django.db.models import (
-    Count,
-    Max,
-    Prefetch,
-    Q,
-    QuerySet,
-    Window,
-    prefetch_related_objects,
-)
+from django.db.models import Count, Max, Prefetch, Q, QuerySet, Window, prefetch_related_objects
 from django.http import Http404
 
 from agents.permissions import is_agent
-from tickets.models import (
-    Attachment,
-    Customer,
-    Ticket,
-    TicketEvent,
-    TicketLink,
-    TicketMessage,
-)
+from tickets.models import Attachment, Customer, Ticket, TicketEvent, TicketLink, TicketMessage
 
 
 def ticket_for_agent(*, agent, reference: str) -> Ticket:

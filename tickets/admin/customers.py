@@ -7,12 +7,7 @@ from django.db.models import Count
 from django_q.tasks import async_task
 
 from tickets.admin.ticket import ReadOnlyAdminMixin
-from tickets.models import (
-    Customer,
-    Notification,
-    Organization,
-    SatisfactionSurvey,
-)
+from tickets.models import Customer, Notification, Organization, SatisfactionSurvey
 
 
 @admin.register(Organization)

@@ -8,12 +8,7 @@ from django.contrib import admin
 from django.utils.text import Truncator
 
 from helpdesk.markdown import render_markdown
-from tickets.models import (
-    Attachment,
-    Ticket,
-    TicketEvent,
-    TicketMessage,
-)
+from tickets.models import Attachment, Ticket, TicketEvent, TicketMessage
 
 
 def excerpt(text: str, length: int = 80) -> str:

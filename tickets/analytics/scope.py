@@ -9,9 +9,7 @@ from django.db.models import QuerySet, Sum
 from django.utils import timezone
 
 from tickets.analytics.rollup import COUNTERS
-from tickets.models import (
-    TicketMetricsHour,
-)
+from tickets.models import TicketMetricsHour
 
 
 @dataclass(frozen=True)

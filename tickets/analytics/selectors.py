@@ -29,12 +29,7 @@ from tickets.analytics.scope import (
     ratio,
     sums_by_day,
 )
-from tickets.models import (
-    PRIORITY_ORDER,
-    Category,
-    OpenTicketsSnapshot,
-    TagMetricsHour,
-)
+from tickets.models import PRIORITY_ORDER, Category, OpenTicketsSnapshot, TagMetricsHour
 
 # Targets from seed 001 ("Success metrics"). `better` says which way is good.
 TARGETS = {

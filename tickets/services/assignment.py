@@ -13,16 +13,8 @@ from agents.models import Team
 from agents.permissions import agent_display_name, is_agent
 from helpdesk.exceptions import ApplicationError
 from tickets import hooks
-from tickets.models import (
-    Ticket,
-    TicketEvent,
-)
-from tickets.services._common import (
-    ensure_agent,
-    ensure_not_closed,
-    lock_ticket,
-    record_event,
-)
+from tickets.models import Ticket, TicketEvent
+from tickets.services._common import ensure_agent, ensure_not_closed, lock_ticket, record_event
 
 User = get_user_model()
 

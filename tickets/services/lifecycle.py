@@ -14,17 +14,8 @@ from django.utils import timezone
 
 from helpdesk.exceptions import ApplicationError
 from tickets import hooks
-from tickets.models import (
-    Status,
-    Ticket,
-    TicketEvent,
-)
-from tickets.services._common import (
-    ensure_agent,
-    lock_ticket,
-    record_event,
-    require_text,
-)
+from tickets.models import Status, Ticket, TicketEvent
+from tickets.services._common import ensure_agent, lock_ticket, record_event, require_text
 
 # The allowed moves (product.md): open → in_progress → waiting_customer / waiting_internal
 # → in_progress → resolved → closed, and resolved → in_progress when reopened.

@@ -27,9 +27,7 @@ from tickets.models import (
     RuleCondition,
     Status,
 )
-from tickets.services import (
-    customer_get_or_create,
-)
+from tickets.services import customer_get_or_create
 
 User = get_user_model()
 

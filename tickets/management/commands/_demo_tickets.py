@@ -14,14 +14,7 @@ from django.utils import timezone
 from agents.models import Team
 from sla.services import sla_replay, sla_sweep
 from tickets.management.commands import _demo_content as content
-from tickets.models import (
-    Category,
-    Channel,
-    Customer,
-    Priority,
-    Status,
-    Ticket,
-)
+from tickets.models import Category, Channel, Customer, Priority, Status, Ticket
 from tickets.services import (
     ticket_add_note,
     ticket_assign,

@@ -25,12 +25,7 @@ from django.db import transaction
 from tickets.management.commands._demo_history import HistorySeeding, customer_emails_detached
 from tickets.management.commands._demo_setup import SetupSeeding
 from tickets.management.commands._demo_tickets import HISTORY_DAYS, DemoClock, TicketSeeding
-from tickets.models import (
-    Customer,
-    Ticket,
-    TicketEvent,
-    TicketMessage,
-)
+from tickets.models import Customer, Ticket, TicketEvent, TicketMessage
 
 DEMO_PASSWORD = "demo"  # noqa: S105 - the documented demo password, never for production
 

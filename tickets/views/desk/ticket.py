@@ -31,13 +31,7 @@ from tickets.forms.desk import (
     TeamForm,
     ticket_edit_choices,
 )
-from tickets.models import (
-    Priority,
-    Status,
-    Ticket,
-    TicketLink,
-    TicketMessage,
-)
+from tickets.models import Priority, Status, Ticket, TicketLink, TicketMessage
 from tickets.selectors import (
     PageWindow,
     ticket_for_agent,

@@ -8,11 +8,7 @@ from django.utils import timezone
 from agents.permissions import agent_display_name, is_agent
 from agents.routing import explain_assignment
 from sla.templatetags.sla_tags import sla_duration
-from tickets.models import (
-    Channel,
-    Ticket,
-    TicketEvent,
-)
+from tickets.models import Channel, Ticket, TicketEvent
 from tickets.views.desk.labels import _priority_label, _sentiment_label, _status_label
 from tickets.views.desk.times import time_ago, timestamp_title
 
