@@ -124,6 +124,6 @@ class RuleAction(models.Model):
         return f"{self.get_kind_display()} {self.value!r}" if self.value else self.kind
 
     def clean(self) -> None:
-        from tickets.automation.actions import validate_action
+        from tickets.automation.action_values import validate_action
 
         self.value = validate_action(self.kind, self.value)
