@@ -232,7 +232,7 @@ def default_priority(ticket, *, fallback: str) -> DefaultPriority:
     priority (`fallback` when none matches), raised one step by the first matching raising
     rule, never above that rule's own priority."""
     from tickets.models import PRIORITY_ORDER
-    from tickets.services.lifecycle import next_priority
+    from tickets.services.triage import next_priority
 
     rule = first_matching_priority_rule(ticket)
     priority = rule.priority if rule is not None else fallback
@@ -253,7 +253,7 @@ def classify_new_ticket(ctx) -> None:
     booleans; missing or empty means the caller classified the ticket itself. Records
     `ctx.changes["classification"]` for the `created` event.
     """
-    from tickets.services.lifecycle import normalise_tags
+    from tickets.services.triage import normalise_tags
 
     open_fields = ctx.changes.get("classify") or {}
     if not open_fields:

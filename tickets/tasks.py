@@ -6,7 +6,8 @@ from django.utils import timezone
 from django_q.tasks import async_task
 
 from tickets.models import Notification
-from tickets.notifications import deliveries_in_this_task, notification_deliver_by_id
+from tickets.notification_delivery import notification_deliver_by_id
+from tickets.notifications import deliveries_in_this_task
 
 # An unsent notification younger than this is probably still in the queue: leave it be.
 RETRY_AFTER = timedelta(minutes=2)

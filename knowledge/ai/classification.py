@@ -153,7 +153,7 @@ def ai_classify(*, ticket: Ticket, open_fields=OPEN_FIELDS) -> list[str]:
         ticket_set_sentiment,
         ticket_set_tags,
     )
-    from tickets.services.lifecycle import normalise_tags
+    from tickets.services.triage import normalise_tags
 
     if ticket.status == Status.CLOSED or already_classified(ticket):
         return []

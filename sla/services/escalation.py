@@ -23,20 +23,19 @@ button, until an agent acknowledges.
   press unless acknowledged; with 0 it waits for the next press.
 - Acknowledging stops every running ladder of the ticket (`escalation_acknowledged` event).
 - A ladder stops by itself when the ticket is resolved or closed.
+
+Who a level reassigns to and notifies is `sla.services.escalation_targets`.
 """
 
 import logging
 from datetime import datetime
 
-from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from agents.models import AgentProfile
 from agents.permissions import agent_display_name, is_agent
-from agents.selectors import on_call_agent, open_ticket_count
 from common.exceptions import ApplicationError
 from sla.business_time import add_business_minutes
 from sla.models import (
@@ -48,12 +47,13 @@ from sla.models import (
     TicketEscalation,
 )
 from sla.selectors import schedule_for_policy
+from sla.services.escalation_targets import is_covered, level_recipients, reassign_target
 from tickets import notifications
 from tickets.models import Status, Ticket, TicketEvent
 from tickets.services import ticket_assign, ticket_escalate, ticket_log_escalation
 
 logger = logging.getLogger(__name__)
-User = get_user_model()
+
 
 TRIGGER_FOR_ALERT = {
     SlaEvent.Kind.WARNED: EscalationLadder.Trigger.WARNING,
@@ -99,80 +99,6 @@ def _schedule_next(escalation: TicketEscalation, levels: list[EscalationLevel]) 
     )
 
 
-# --- who --------------------------------------------------------------------------------
-
-
-def _available(profiles):
-    return profiles.exclude(status=AgentProfile.Status.OFFLINE).filter(user__is_active=True)
-
-
-def _least_loaded(profiles) -> User | None:
-    profile = (
-        profiles.annotate(open_load=open_ticket_count())
-        .order_by("open_load", "pk")
-        .select_related("user")
-        .first()
-    )
-    return profile.user if profile else None
-
-
-def _managers():
-    return _available(AgentProfile.objects.filter(seniority=AgentProfile.Seniority.MANAGER))
-
-
-def _team_lead(ticket: Ticket):
-    return ticket.team.lead if ticket.team_id and ticket.team.lead_id else None
-
-
-def _covered(ticket: Ticket) -> bool:
-    """Whether the ticket has an assignee who is at work (active, neither away nor offline)."""
-    if not ticket.assignee_id or not ticket.assignee.is_active:
-        return False
-    status = (
-        AgentProfile.objects.filter(user_id=ticket.assignee_id)
-        .values_list("status", flat=True)
-        .first()
-    )
-    return status == AgentProfile.Status.AVAILABLE
-
-
-def reassign_target(kind: str, ticket: Ticket, now: datetime):
-    """The agent a level reassigns to, or None when nobody fits."""
-    if kind == EscalationLevel.Reassign.SENIOR:
-        seniors = _available(AgentProfile.objects.filter(seniority=AgentProfile.Seniority.SENIOR))
-        if ticket.team_id:
-            in_team = seniors.filter(teams=ticket.team_id)
-            if in_team.exists():
-                seniors = in_team
-        return _least_loaded(seniors.exclude(user_id=ticket.assignee_id))
-    if kind == EscalationLevel.Reassign.TEAM_LEAD:
-        return _team_lead(ticket)
-    if kind == EscalationLevel.Reassign.MANAGER:
-        return _least_loaded(_managers())
-    if kind == EscalationLevel.Reassign.ON_CALL:
-        return on_call_agent(priority=ticket.priority, at=now, team=ticket.team)
-    return None
-
-
-def _recipients(level: EscalationLevel, ticket: Ticket, now: datetime) -> list:
-    people = []
-    if level.notify_assignee and ticket.assignee_id:
-        people.append(ticket.assignee)
-    if level.notify_team_lead and (lead := _team_lead(ticket)):
-        people.append(lead)
-    if level.notify_manager:
-        people += [profile.user for profile in _managers().select_related("user")]
-    if level.notify_on_call and (
-        on_call := on_call_agent(priority=ticket.priority, at=now, team=ticket.team)
-    ):
-        people.append(on_call)
-    unique = []
-    for person in people:
-        if person not in unique:
-            unique.append(person)
-    return unique
-
-
 # --- firing -----------------------------------------------------------------------------
 
 
@@ -212,7 +138,7 @@ def _fire_level(
             data={key: actions[key] for key in ("ladder", "level", "due_at", "fired_at")},
         )
         actions["escalated"] = True
-    if level.reassign_to and level.reassign_only_if_uncovered and _covered(ticket):
+    if level.reassign_to and level.reassign_only_if_uncovered and is_covered(ticket):
         actions["reassign_skipped"] = f"{agent_display_name(ticket.assignee)} is available"
     elif level.reassign_to:
         target = reassign_target(level.reassign_to, ticket, now)
@@ -222,7 +148,7 @@ def _fire_level(
         elif target is None:
             actions["reassign_skipped"] = f"nobody available ({level.get_reassign_to_display()})"
     ticket = Ticket.objects.select_related("team__lead", "assignee").get(pk=ticket.pk)
-    recipients = _recipients(level, ticket, now)
+    recipients = level_recipients(level, ticket, now)
     if recipients:
         notifications.notify(
             kind="escalation",

@@ -17,8 +17,9 @@ from django.db.models import Q
 from django.utils import timezone
 
 from sla.models import SlaClock, SlaEvent
-from sla.services.clock import sla_refresh_summary, sla_start
+from sla.services.clock import sla_start
 from sla.services.escalation import escalation_start_for_alert
+from sla.services.summary import sla_refresh_summary
 from tickets.models import OPEN_STATUSES, Ticket
 
 logger = logging.getLogger(__name__)

@@ -26,7 +26,7 @@ from tickets.services import (
     ticket_resolve,
     ticket_transition,
 )
-from tickets.views.desk.ticket import _timeline
+from tickets.views.desk.timeline import ticket_timeline
 
 # A Wednesday, 10:00 UTC: inside 09:00–17:00 working hours in UTC.
 WORKDAY = datetime(2026, 3, 4, 10, 0, tzinfo=UTC)
@@ -101,7 +101,7 @@ def test_skill_score_adds_every_reason_and_the_best_positive_score_wins(db, work
         ("Expert", 105),
         ("Novice", 10),
     ]
-    [entry] = [e for e in _timeline(ticket) if e.kind == "assigned"]
+    [entry] = [e for e in ticket_timeline(ticket) if e.kind == "assigned"]
     assert entry.actor == "System"
     assert entry.detail == (
         "Assigned by skill score: 105 (skill +30, customer before +20, expertise +40, "
@@ -172,7 +172,7 @@ def test_round_robin_takes_turns_and_wraps_around(db):
     assert got == [*agents, *agents, agents[0]]
     team.refresh_from_db()
     assert team.last_assigned_agent == agents[0].agent_profile
-    [entry] = [e for e in _timeline(ticket) if e.kind == "assigned"]
+    [entry] = [e for e in ticket_timeline(ticket) if e.kind == "assigned"]
     assert entry.detail == "Assigned by round robin: the team's next agent in turn"
 
 
@@ -200,7 +200,7 @@ def test_least_busy_picks_the_fewest_open_tickets_ties_by_id(db):
     routing.ticket_route(ticket=ticket)
     ticket.refresh_from_db()
     assert ticket.assignee == b
-    [entry] = [e for e in _timeline(ticket) if e.kind == "assigned"]
+    [entry] = [e for e in ticket_timeline(ticket) if e.kind == "assigned"]
     assert entry.detail == "Assigned by least busy: 1 open ticket"
 
 

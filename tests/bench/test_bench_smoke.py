@@ -14,6 +14,7 @@ from django.db import connection
 
 from bench import seed as bench_seed
 from bench.scenarios import Requester, Scenario, measure
+from bench.seed_data import LONG_CONVERSATION, OPEN
 from sla.models import SlaClock
 from tickets.models import Ticket, TicketMessage
 
@@ -38,7 +39,7 @@ def test_seeder_loads_a_consistent_helpdesk(seeded):
     assert seeded["tickets"] == TICKETS
     assert seeded["messages"] == TicketMessage.objects.count()
     long_ticket = Ticket.objects.get(reference=seeded["long_ticket"])
-    assert long_ticket.messages.count() == bench_seed.LONG_CONVERSATION
+    assert long_ticket.messages.count() == LONG_CONVERSATION
     assert long_ticket.status == "in_progress"
     # Every ticket has its CREATED event and a reference from its category's prefix.
     assert Ticket.objects.filter(events__kind="created").distinct().count() == TICKETS
@@ -46,7 +47,7 @@ def test_seeder_loads_a_consistent_helpdesk(seeded):
         prefix = ticket.category.prefix if ticket.category else "TKT"
         assert ticket.reference == f"{prefix}-{ticket.pk:05d}"
     # Open tickets carry clocks; the stored summary matches them; the sweep has nothing to do.
-    open_ids = set(Ticket.objects.filter(status__in=bench_seed.OPEN).values_list("pk", flat=True))
+    open_ids = set(Ticket.objects.filter(status__in=OPEN).values_list("pk", flat=True))
     assert set(SlaClock.objects.values_list("ticket_id", flat=True)) == open_ids
     running = SlaClock.objects.filter(status="running", breached=True).values_list("ticket_id")
     assert not Ticket.objects.filter(pk__in=running).exclude(sla_state="breached").exists()

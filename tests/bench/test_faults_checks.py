@@ -1,4 +1,4 @@
-"""The load-and-faults harness's checks (bench/faults.py `verify` and `violations`) can fail:
+"""The load-and-faults harness's checks (bench/fault_checks.py `verify` and `violations`) can fail:
 each is run on tickets filed through the real services with one part of the product broken
 on purpose (the confirmation never recorded or never sent, routing dropped, an email sent
 twice, a ticket lost or filed twice), and on runs whose faults or checks tested nothing. A
@@ -9,7 +9,8 @@ import uuid
 
 import pytest
 
-from bench.faults import Tally, verify, violations
+from bench.fault_checks import verify, violations
+from bench.fault_clients import Tally
 from tests.factories import CategoryFactory, CustomerFactory, TeamFactory
 from tickets import notifications
 from tickets.services import ticket_create

@@ -21,13 +21,14 @@ from django.urls import reverse
 
 from sla.services import sla_sweep
 from tests.factories import AgentFactory, CategoryFactory, CustomerFactory, TeamFactory
+from tickets.analytics.report import daily_ticket_report
 from tickets.analytics.rollup import (
     compute_rows,
     metrics_backfill,
     metrics_rollup_range,
     metrics_rollup_recent,
 )
-from tickets.analytics.selectors import daily_ticket_report, dashboard_summary, status_for
+from tickets.analytics.selectors import dashboard_summary, status_for
 from tickets.analytics.views import csv_safe
 from tickets.models import SatisfactionSurvey, TicketMetricsHour
 from tickets.services import (

@@ -14,7 +14,8 @@ from agents.presence import presence_for_ticket, presence_touch
 from tests.factories import AgentFactory, CustomerWithAccountFactory, TicketFactory
 from tickets import services
 from tickets.models import SlaState, Status, Ticket, TicketEvent, TicketMessage
-from tickets.selectors import QueueFilters, ticket_queue_version
+from tickets.queue_selectors import QueueFilters
+from tickets.queue_version import ticket_queue_version
 
 HTMX = {"HTTP_HX_REQUEST": "true"}
 # session, user with agent profile, and the one aggregate over the agent's filter.

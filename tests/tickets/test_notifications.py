@@ -16,9 +16,9 @@ from django.utils import timezone
 
 from tests.factories import AgentFactory, CustomerWithAccountFactory, TicketFactory, UserFactory
 from tickets.models import Notification
+from tickets.notification_delivery import notification_deliver
 from tickets.notifications import (
     build_dedupe_key,
-    notification_deliver,
     notification_mark_read,
     notifications_mark_all_read,
     notify,
@@ -512,7 +512,7 @@ def test_a_killed_follow_up_task_sends_the_confirmation_when_it_runs_again(
 ):
     from django_q.conf import Conf
 
-    from tickets import notifications
+    from tickets import notification_delivery
     from tickets.tasks import run_deferred_hooks
 
     monkeypatch.setattr(Conf, "SYNC", False)  # the follow-up goes to the queue, as in production
@@ -524,7 +524,7 @@ def test_a_killed_follow_up_task_sends_the_confirmation_when_it_runs_again(
 
     # First run: records the confirmation, then the worker dies while sending it.
     with monkeypatch.context() as patch:
-        patch.setitem(notifications.SENDERS, EMAIL, killed_while_sending)
+        patch.setitem(notification_delivery.SENDERS, EMAIL, killed_while_sending)
         with pytest.raises(WorkerKilled):
             run_deferred_hooks(*task["args"], **task["kwargs"])
     confirmation = Notification.objects.get(ticket=ticket, channel=EMAIL)
@@ -618,7 +618,7 @@ def _email_templates(suffix: str) -> list[str]:
 
 @pytest.mark.parametrize("name", _email_templates(".txt"))
 def test_every_plain_text_email_template_renders_markup_characters_as_written(name):
-    from tickets.notifications import render_plain_text
+    from tickets.notification_rendering import render_plain_text
 
     text = render_plain_text(name, _AnyName())
     assert MARKUP in text

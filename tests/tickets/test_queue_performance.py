@@ -177,7 +177,7 @@ def test_postgresql_has_the_trigram_indexes_on_the_searched_expressions():
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="trigram indexes are PostgreSQL-only")
 def test_postgresql_answers_a_rare_word_from_the_trigram_index():
     from tickets.models import Ticket
-    from tickets.selectors import _queue_text_match
+    from tickets.queue_selectors import _queue_text_match
 
     TicketFactory(subject="Kerberos handshake fails")
     qs = Ticket.objects.order_by().filter(_queue_text_match("kerberos"))

@@ -1,4 +1,5 @@
-"""Reads for the analytics dashboard and the daily ticket report.
+"""Reads for the analytics dashboard (the daily ticket report is `tickets.analytics.report`,
+the sums both read from `tickets.analytics.scope`).
 
 Everything period-based comes from the hourly rollups (`TicketMetricsHour`,
 `TagMetricsHour`): averages and rates are ratios of sums over rows, so they are exact for any
@@ -7,25 +8,28 @@ load per agent) comes from the open-tickets snapshot the same job takes. The que
 whatever the size of the data. Definitions: docs/analytics.md.
 """
 
-from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 from django.conf import settings
-from django.db.models import Q, QuerySet, Sum
+from django.db.models import Q, Sum
 from django.utils import timezone
 
 from agents.models import AgentProfile
 from knowledge.ai.service import month_spend, monthly_budget
 from knowledge.selectors import deflection_rate
-from tickets.analytics.rollup import COUNTERS, HOUR, floor_hour
-from tickets.models import (
-    PRIORITY_ORDER,
-    Category,
-    OpenTicketsSnapshot,
-    TagMetricsHour,
-    TicketMetricsHour,
+from tickets.analytics.rollup import HOUR, floor_hour
+from tickets.analytics.scope import (
+    Scope,
+    day_end,
+    hourly_totals,
+    local_days,
+    make_scope,
+    period_totals,
+    ratio,
+    sums_by_day,
 )
+from tickets.models import PRIORITY_ORDER, Category, OpenTicketsSnapshot, TagMetricsHour
 
 # Targets from seed 001 ("Success metrics"). `better` says which way is good.
 TARGETS = {
@@ -42,37 +46,6 @@ WARNING_MARGIN = 0.10
 TRENDING_LIMIT = 5
 
 
-@dataclass(frozen=True)
-class Scope:
-    """Who and what the figures cover: one team, a set of teams (a plain agent's), one
-    category. None means no restriction."""
-
-    team_id: int | None = None
-    team_ids: tuple[int, ...] | None = None
-    category_id: int | None = None
-
-    def rollups(self, model=TicketMetricsHour) -> QuerySet:
-        qs = model.objects.all()
-        if self.team_id is not None:
-            qs = qs.filter(team_key=self.team_id)
-        if self.team_ids is not None:
-            qs = qs.filter(team_key__in=self.team_ids)
-        if self.category_id is not None:
-            qs = qs.filter(category_key=self.category_id)
-        return qs
-
-
-def _id(value) -> int | None:
-    if value is None or value == "":
-        return None
-    return int(getattr(value, "pk", value))
-
-
-def make_scope(*, team=None, category=None, teams=None) -> Scope:
-    team_ids = None if teams is None else tuple(sorted(_id(t) for t in teams))
-    return Scope(team_id=_id(team), team_ids=team_ids, category_id=_id(category))
-
-
 def status_for(key: str, value: float | None) -> str:
     """good (target met), warning (missed by at most 10 % of the target), critical, or none
     (no data in the period)."""
@@ -87,55 +60,6 @@ def status_for(key: str, value: float | None) -> str:
     if value >= target:
         return "good"
     return "warning" if value >= target * (1 - WARNING_MARGIN) else "critical"
-
-
-def _ratio(numerator, denominator, scale=1.0, digits=1) -> float | None:
-    return round(numerator * scale / denominator, digits) if denominator else None
-
-
-def _sums() -> dict:
-    return {name: Sum(name) for name in COUNTERS}
-
-
-def hourly_totals(scope: Scope, start: datetime, end: datetime) -> list[dict]:
-    """One dict of summed counters per stored hour in [start, end). One query."""
-    rows = (
-        scope.rollups()
-        .filter(hour__gte=start, hour__lt=end)
-        .values("hour")
-        .annotate(**_sums())
-        .order_by("hour")
-    )
-    return [{k: (v or 0) if k != "hour" else v for k, v in row.items()} for row in rows]
-
-
-def _total(rows: list[dict], start: datetime, end: datetime) -> dict:
-    out = dict.fromkeys(COUNTERS, 0)
-    for row in rows:
-        if start <= row["hour"] < end:
-            for name in COUNTERS:
-                out[name] += row[name]
-    return out
-
-
-def local_days(since: datetime, until: datetime) -> list[date]:
-    first = timezone.localtime(since).date()
-    last = timezone.localtime(until - timedelta(microseconds=1)).date()
-    return [first + timedelta(days=n) for n in range((last - first).days + 1)]
-
-
-def _by_day(rows: list[dict]) -> dict[date, dict]:
-    days: dict[date, dict] = {}
-    for row in rows:
-        day = timezone.localtime(row["hour"]).date()
-        bucket = days.setdefault(day, dict.fromkeys(COUNTERS, 0))
-        for name in COUNTERS:
-            bucket[name] += row[name]
-    return days
-
-
-def _day_end(day: date) -> datetime:
-    return timezone.make_aware(datetime.combine(day + timedelta(days=1), datetime.min.time()))
 
 
 def _card(key: str, label: str, value, *, detail: str = "") -> dict:
@@ -205,10 +129,10 @@ def _agent_rows(
                 "agent_id": user_id,
                 "name": names.get(user_id, f"User {user_id}"),
                 "resolved": resolved,
-                "resolved_per_day": _ratio(resolved, days) if days else None,
-                "first_response_minutes": _ratio(a.get("first_s") or 0, a.get("first_n"), 1 / 60),
-                "resolution_hours": _ratio(a.get("resolution_s") or 0, resolved, 1 / 3600),
-                "csat": _ratio(a.get("positive") or 0, a.get("answered"), 100),
+                "resolved_per_day": ratio(resolved, days) if days else None,
+                "first_response_minutes": ratio(a.get("first_s") or 0, a.get("first_n"), 1 / 60),
+                "resolution_hours": ratio(a.get("resolution_s") or 0, resolved, 1 / 3600),
+                "csat": ratio(a.get("positive") or 0, a.get("answered"), 100),
                 "csat_answered": a.get("answered") or 0,
                 "open_load": load.get(user_id, 0),
             }
@@ -235,7 +159,7 @@ def dashboard_summary(
     horizon = max(until, floor_hour(now) + HOUR)
 
     hourly = hourly_totals(scope, since, horizon)  # 1 query
-    period = _total(hourly, since, until)
+    period = period_totals(hourly, since, until)
 
     open_by_priority = {str(p): 0 for p in reversed(PRIORITY_ORDER)}
     load: dict[int, int] = {}
@@ -279,25 +203,25 @@ def dashboard_summary(
         "first_response": _card(
             "first_response",
             "Avg first response",
-            _ratio(period["first_response_seconds"], period["first_responses"], 1 / 60),
+            ratio(period["first_response_seconds"], period["first_responses"], 1 / 60),
             detail=f"{period['first_responses']} first responses",
         ),
         "resolution": _card(
             "resolution",
             "Avg resolution",
-            _ratio(period["resolution_seconds"], period["resolved"], 1 / 3600),
+            ratio(period["resolution_seconds"], period["resolved"], 1 / 3600),
             detail=f"{period['resolved']} resolved",
         ),
         "csat": _card(
             "csat",
             "Customer satisfaction",
-            _ratio(period["csat_positive"], period["csat_answered"], 100),
+            ratio(period["csat_positive"], period["csat_answered"], 100),
             detail=f"{period['csat_positive']} of {period['csat_answered']} rated 4 or 5",
         ),
         "sla": _card(
             "sla",
             "SLA compliance",
-            _ratio(period["sla_on_time"], period["sla_finished"], 100),
+            ratio(period["sla_on_time"], period["sla_finished"], 100),
             detail=f"{period['sla_on_time']} of {period['sla_finished']} targets met on time",
         ),
         "deflection": _card(
@@ -310,7 +234,7 @@ def dashboard_summary(
         "escalation": _card(
             "escalation",
             "Escalation rate",
-            _ratio(period["escalated"], period["created"], 100),
+            ratio(period["escalated"], period["created"], 100),
             detail=f"{period['escalated']} escalated, {period['created']} created",
         ),
         "productivity": _card(
@@ -338,7 +262,7 @@ def dashboard_summary(
     }
 
     # Series per local day.
-    by_day = _by_day(hourly)
+    by_day = sums_by_day(hourly)
     days_list = local_days(since, until)
     volume = [
         {
@@ -350,11 +274,11 @@ def dashboard_summary(
     ]
     # Open at the end of a day = open now - created since + finished since; walk the days
     # backwards adding each day's rows, starting from the rows after the period.
-    after = _total(hourly, until, horizon)
+    after = period_totals(hourly, until, horizon)
     created_since, finished_since = after["created"], after["finished"]
     backlog = []
     for day in reversed(days_list):
-        ended = _day_end(day) <= now
+        ended = day_end(day) <= now
         value = open_total - created_since + finished_since if ended else open_total
         backlog.append({"date": day.isoformat(), "open": value})
         counts = by_day.get(day)
@@ -419,36 +343,4 @@ def dashboard_summary(
             ),
         },
         "time_zone": settings.TIME_ZONE,
-    }
-
-
-def daily_ticket_report(*, since: datetime, until: datetime, team=None, category=None, teams=None):
-    """Seed 001's daily ticket report, one row per local day in [since, until), newest first:
-    tickets created that day, critical ones, how many of them are resolved, their average
-    first response (minutes) and resolution (hours), those that breached an SLA target, and
-    the resolution rate. One query."""
-    scope = make_scope(team=team, category=category, teams=teams)
-    since, until = floor_hour(since), floor_hour(until - timedelta(microseconds=1)) + HOUR
-    by_day = _by_day(hourly_totals(scope, since, until))
-    rows = []
-    for day in reversed(local_days(since, until)):
-        rows.append(report_row(day, by_day.get(day, dict.fromkeys(COUNTERS, 0))))
-    return rows
-
-
-def report_row(day: date | None, c: dict) -> dict:
-    """One daily report line from summed counters (also used by the SLA digest)."""
-    return {
-        "date": day.isoformat() if day else None,
-        "total": c["created"],
-        "critical": c["created_critical"],
-        "resolved": c["cohort_resolved"],
-        "avg_first_response_minutes": _ratio(
-            c["cohort_first_response_seconds"], c["cohort_first_responses"], 1 / 60
-        ),
-        "avg_resolution_hours": _ratio(
-            c["cohort_resolution_seconds"], c["cohort_resolved"], 1 / 3600
-        ),
-        "breaches": c["cohort_breached"],
-        "resolution_rate": _ratio(c["cohort_resolved"], c["created"], 100),
     }

@@ -16,7 +16,8 @@ from django.views.decorators.http import require_GET
 from agents.permissions import is_team_lead
 from tickets.analytics.charts import dashboard_charts
 from tickets.analytics.forms import QUICK_RANGES, AnalyticsFilterForm
-from tickets.analytics.selectors import daily_ticket_report, dashboard_summary
+from tickets.analytics.report import daily_ticket_report
+from tickets.analytics.selectors import dashboard_summary
 from tickets.views.desk.access import HtmxHttpRequest, agent_required
 
 CSV_COLUMNS = [

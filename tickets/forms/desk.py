@@ -15,7 +15,7 @@ from django.db.models.functions import Cast, Coalesce, NullIf
 from agents.models import AgentProfile, Team
 from common.config_cache import ConfigCache
 from tickets.models import OPEN_STATUSES, Category, Priority, SlaState, Status
-from tickets.selectors import DEFAULT_QUEUE_SORT, QueueFilters
+from tickets.queue_selectors import DEFAULT_QUEUE_SORT, QueueFilters
 from tickets.services.messages import MAX_MESSAGE_LENGTH
 
 User = get_user_model()

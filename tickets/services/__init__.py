@@ -3,24 +3,15 @@
 Views, admin, the API and background jobs all call these functions.
 """
 
+from tickets.services.assignment import ticket_assign, ticket_change_team, ticket_claim
 from tickets.services.attachments import attachment_scan_pending, scan_notices, validate_uploads
 from tickets.services.creation import customer_get_or_create, ticket_create
 from tickets.services.lifecycle import (
     ALLOWED_TRANSITIONS,
     allowed_next_statuses,
-    parse_priority,
-    ticket_assign,
-    ticket_change_category,
-    ticket_change_priority,
-    ticket_change_team,
-    ticket_change_type,
-    ticket_claim,
     ticket_close,
-    ticket_escalate,
-    ticket_log_escalation,
     ticket_reopen,
     ticket_resolve,
-    ticket_set_tags,
     ticket_transition,
 )
 from tickets.services.merge import ticket_merge
@@ -34,6 +25,15 @@ from tickets.services.messages import (
 from tickets.services.sender import ticket_verify_sender
 from tickets.services.sentiment import ticket_set_sentiment
 from tickets.services.sla_summary import ticket_store_sla_summary
+from tickets.services.triage import (
+    parse_priority,
+    ticket_change_category,
+    ticket_change_priority,
+    ticket_change_type,
+    ticket_escalate,
+    ticket_log_escalation,
+    ticket_set_tags,
+)
 
 __all__ = [
     "ALLOWED_TRANSITIONS",

@@ -22,8 +22,8 @@ from tickets.models import (
 )
 from tickets.services._common import record_event, require_text
 from tickets.services.attachments import validate_uploads
-from tickets.services.lifecycle import normalise_tags, parse_priority, set_tags_locked
 from tickets.services.messages import MAX_MESSAGE_LENGTH, create_message
+from tickets.services.triage import normalise_tags, parse_priority, set_tags_locked
 
 
 def customer_get_or_create(*, email: str, name: str = "") -> Customer:

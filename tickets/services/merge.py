@@ -7,7 +7,8 @@ from common.exceptions import ApplicationError
 from tickets import hooks
 from tickets.models import Attachment, Status, Ticket, TicketEvent, TicketLink, TicketMessage
 from tickets.services._common import ensure_agent, record_event
-from tickets.services.lifecycle import close_merged_locked, set_tags_locked
+from tickets.services.lifecycle import close_merged_locked
+from tickets.services.triage import set_tags_locked
 
 MAX_REASON_LENGTH = 500
 

@@ -1,7 +1,7 @@
 from django.urls import path
 
 from api import views as api_views
-from tickets.views import portal, portal_survey
+from tickets.views import portal, portal_survey, portal_ticket
 
 app_name = "portal"
 
@@ -19,7 +19,7 @@ urlpatterns = [
         portal.suggestion_helpful,
         name="suggestion_helpful",
     ),
-    path("tickets/", portal.my_tickets, name="my_tickets"),
+    path("tickets/", portal_ticket.my_tickets, name="my_tickets"),
     path("api-tokens/", api_views.portal_api_tokens, name="api_tokens"),
     path(
         "api-tokens/<int:pk>/revoke/",
@@ -27,16 +27,16 @@ urlpatterns = [
         name="api_token_revoke",
     ),
     path("survey/<str:token>/", portal_survey.survey, name="survey"),
-    path("t/<str:public_id>/", portal.ticket_detail, name="ticket"),
-    path("t/<str:public_id>/reply/", portal.reply, name="reply"),
+    path("t/<str:public_id>/", portal_ticket.ticket_detail, name="ticket"),
+    path("t/<str:public_id>/reply/", portal_ticket.reply, name="reply"),
     path(
         "t/<str:public_id>/auto-answer/<int:message_id>/not-helpful/",
-        portal.auto_answer_not_helpful,
+        portal_ticket.auto_answer_not_helpful,
         name="auto_answer_not_helpful",
     ),
     path(
         "t/<str:public_id>/attachments/<int:attachment_id>/",
-        portal.attachment_download,
+        portal_ticket.attachment_download,
         name="attachment",
     ),
 ]

@@ -20,12 +20,8 @@ from agents.permissions import agent_display_name
 from agents.presence import presence_for_ticket, presence_leave, presence_touch
 from tickets.forms.desk import DEFAULT_QUEUE_QUERY, QueueFilterForm
 from tickets.models import TicketMessage
-from tickets.selectors import (
-    ticket_for_agent,
-    ticket_messages_since,
-    ticket_queue_version,
-    ticket_summary_for_agent,
-)
+from tickets.queue_version import ticket_queue_version
+from tickets.selectors import ticket_for_agent, ticket_messages_since, ticket_summary_for_agent
 from tickets.views.desk.access import HtmxHttpRequest, agent_required
 from tickets.views.desk.queue import _query
 from tickets.views.desk.ticket import _ticket_context

@@ -20,12 +20,8 @@ from tickets.forms.desk import (
     queue_filter_choices,
 )
 from tickets.models import OPEN_STATUSES, Priority, SlaState, Status
-from tickets.selectors import (
-    DEFAULT_QUEUE_SORT,
-    QueueFilters,
-    ticket_queue_page,
-    ticket_queue_version,
-)
+from tickets.queue_selectors import DEFAULT_QUEUE_SORT, QueueFilters, ticket_queue_page
+from tickets.queue_version import ticket_queue_version
 from tickets.views.desk.access import HtmxHttpRequest, agent_required
 from tickets.views.desk.queue_rows import QueueRows, sla_badge_html
 

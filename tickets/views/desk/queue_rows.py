@@ -21,7 +21,7 @@ from django.utils.safestring import SafeData, SafeString, mark_safe
 
 from sla.templatetags.sla_tags import countdown_text, sla_badge
 from tickets.models import Customer, Priority, Status
-from tickets.selectors import QueuePage
+from tickets.queue_selectors import QueuePage
 from tickets.templatetags.desk_tags import desk_url
 from tickets.views.desk.times import time_ago, timestamp_title
 
