@@ -264,7 +264,7 @@ def team_assign_waiting(*, team: Team) -> int:
 
 
 # ---------------------------------------------------------------------------------------------
-# Lifecycle after-hooks (registered in tickets.hooks.install_default_hooks)
+# Lifecycle after-hooks (registered in AgentsConfig.ready())
 # ---------------------------------------------------------------------------------------------
 
 

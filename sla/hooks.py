@@ -1,7 +1,10 @@
-"""How the SLA engine follows the ticket lifecycle (registered in tickets.hooks)."""
+"""How the SLA engine follows the ticket lifecycle (registered in SlaConfig.ready())."""
 
 from sla.services import apply_ticket_events
 from tickets.hooks import HookContext
+
+# The verbs whose events can start, pause, resume, meet or recompute an SLA clock.
+SLA_VERBS = ("create", "transition", "reply", "customer_reply", "change_priority", "escalate")
 
 
 def on_ticket_changed(ctx: HookContext) -> None:

@@ -27,7 +27,12 @@ idempotent (a task may run twice).
 
 A verb that changes nothing (a no-op) writes no event and runs no after-hooks.
 
-Registrations live in `install_default_hooks()`, so the full list is readable in one place.
+Each app registers its own hooks in its `AppConfig.ready()` (the core names no feature):
+`install_ticket_hooks()` below for the features still inside `tickets`, and the `apps.py` of
+`sla`, `agents`, `knowledge` and `webhooks` for theirs. The order of one verb's hooks does
+not depend on the order the apps load in: every hook is registered at a `Stage` and runs
+after the hooks of lower stages (ties in registration order); a hook registered without a
+stage runs last.
 """
 
 import logging
@@ -35,6 +40,7 @@ from collections import defaultdict
 from collections.abc import Callable
 from contextlib import nullcontext
 from dataclasses import dataclass, field
+from enum import IntEnum
 from typing import Any
 
 from django.db import transaction
@@ -72,8 +78,22 @@ class HookContext:
 
 Hook = Callable[[HookContext], None]
 
-# The verbs whose events can start, pause, resume, meet or recompute an SLA clock.
-SLA_VERBS = ("create", "transition", "reply", "customer_reply", "change_priority", "escalate")
+
+class Stage(IntEnum):
+    """Where a hook runs among the other hooks of its verb: lower stages first."""
+
+    CLASSIFY = 10  # fills in what the caller left unset, before the reference is computed
+    SLA = 20  # the SLA clock: first, so later hooks see the stored SLA state
+    NOTIFY = 30  # the customer's email
+    RELATED = 40  # related-ticket links
+    WEBHOOKS = 50
+    RULES = 60  # automation rules: before routing, so a rule's team or priority counts
+    ROUTING = 70
+    AI_CLASSIFY = 80  # the model classifies what no pattern matched, in the background
+    AUTO_ANSWER = 85
+    FOLLOW_UP = 90  # what a finished change sets off later (surveys)
+    LAST = 100  # the default: after every hook the product installs
+
 
 _before: dict[str, list[Hook]] = defaultdict(list)
 _in_transaction: dict[str, list[Hook]] = defaultdict(list)
@@ -81,6 +101,8 @@ _after: dict[str, list[Hook]] = defaultdict(list)
 # (verb, hook) pairs whose after-hook runs in the background task. Kept across `unregister`,
 # so a hook detached and registered again (the demo seeder) stays deferred.
 _deferred: set[tuple[str, Hook]] = set()
+# The stage of each (verb, hook), kept across `unregister` like `_deferred`.
+_stages: dict[tuple[str, Hook], int] = {}
 
 
 def _check_verb(verb: str) -> None:
@@ -88,25 +110,38 @@ def _check_verb(verb: str) -> None:
         raise ValueError(f"Unknown lifecycle verb {verb!r}; known verbs: {sorted(VERBS)}")
 
 
-def register_before(verb: str, hook: Hook) -> None:
+def _insert(registry: dict[str, list[Hook]], verb: str, hook: Hook, stage: int | None) -> None:
+    """Put `hook` among the verb's hooks after every hook of a lower or equal stage."""
     _check_verb(verb)
-    if hook not in _before[verb]:
-        _before[verb].append(hook)
+    if stage is not None:
+        _stages[(verb, hook)] = stage
+    stage = _stages.setdefault((verb, hook), Stage.LAST)
+    hooks = registry[verb]
+    if hook in hooks:
+        return
+    position = next(
+        (i for i, other in enumerate(hooks) if _stages.get((verb, other), Stage.LAST) > stage),
+        len(hooks),
+    )
+    hooks.insert(position, hook)
 
 
-def register_in_transaction(verb: str, hook: Hook) -> None:
-    _check_verb(verb)
-    if hook not in _in_transaction[verb]:
-        _in_transaction[verb].append(hook)
+def register_before(verb: str, hook: Hook, *, stage: int | None = None) -> None:
+    _insert(_before, verb, hook, stage)
 
 
-def register_after(verb: str, hook: Hook, *, deferred: bool = False) -> None:
+def register_in_transaction(verb: str, hook: Hook, *, stage: int | None = None) -> None:
+    _insert(_in_transaction, verb, hook, stage)
+
+
+def register_after(
+    verb: str, hook: Hook, *, stage: int | None = None, deferred: bool = False
+) -> None:
     _check_verb(verb)
     if deferred:
         hook_path(hook)  # refuses, now, a hook the background task could not find
         _deferred.add((verb, hook))
-    if hook not in _after[verb]:
-        _after[verb].append(hook)
+    _insert(_after, verb, hook, stage)
 
 
 def hook_path(hook: Hook) -> str:
@@ -128,7 +163,8 @@ def unregister(verb: str, hook: Hook) -> bool:
 
 
 def register_again(verb: str, hook: Hook, *, in_transaction: bool) -> None:
-    """Put back an after-hook detached by `unregister`, where it ran before."""
+    """Put back an after-hook detached by `unregister`, where it ran before (same phase,
+    same stage)."""
     if in_transaction:
         register_in_transaction(verb, hook)
     else:
@@ -234,57 +270,31 @@ def _guarded(hook: Hook, ctx: HookContext) -> Callable[[], None]:
     return run
 
 
-def install_default_hooks() -> None:
-    """Every hook the product installs, in one list. Called once from TicketsConfig.ready()."""
-    from agents import routing
-    from knowledge import autoanswer
-    from sla import hooks as sla_hooks
+def install_ticket_hooks() -> None:
+    """The hooks of the features that still live inside `tickets`. Called once from
+    TicketsConfig.ready(); every other app registers its own from its ready()."""
     from tickets import classification, notifications, surveys
     from tickets.automation import engine as rules
     from tickets.services import related
-    from webhooks import services as webhooks
 
     # Classification (tickets.classification): category, type, tags and priority the caller
     # left unset, before the reference (which carries the category's prefix) is computed.
-    register_before("create", classification.classify_new_ticket)
-    # The SLA clock follows every verb whose events can start, pause, resume, meet or
-    # recompute it. It runs first so later hooks see the stored SLA state. A new ticket's
-    # clocks are written in the filing transaction: no open ticket without clocks and a due
-    # time, even if the process dies right after the commit.
-    register_in_transaction("create", sla_hooks.on_ticket_changed)
-    for verb in SLA_VERBS:
-        if verb != "create":
-            register_after(verb, sla_hooks.on_ticket_changed)
+    register_before("create", classification.classify_new_ticket, stage=Stage.CLASSIFY)
     # Everything else a new ticket sets off runs in its one background task (deferred), so
-    # filing stays cheap for the customer: the confirmation email, related-ticket links,
-    # webhooks, rules, routing, AI classification and the auto-answer, in this order.
-    register_after("create", notifications.on_ticket_created, deferred=True)
+    # filing stays cheap for the customer.
+    register_after("create", notifications.on_ticket_created, stage=Stage.NOTIFY, deferred=True)
+    register_after("reply", notifications.on_agent_replied, stage=Stage.NOTIFY)
+    register_after("auto_answer", notifications.on_agent_replied, stage=Stage.NOTIFY)
     # Related tickets (tickets.services.related): same customer's and similar open tickets.
-    register_after("create", related.on_ticket_created, deferred=True)
-    register_after("reply", notifications.on_agent_replied)
-    # Outbound webhooks (webhooks.services): created, assigned, escalated, resolved, and
-    # public messages. Internal notes are never sent.
-    for verb in webhooks.HOOK_VERBS:
-        register_after(verb, webhooks.on_ticket_changed, deferred=verb == "create")
+    register_after("create", related.on_ticket_created, stage=Stage.RELATED, deferred=True)
     # Automation rules (tickets.automation): on created, customer replied and status changed.
-    # Before routing, so a rule that sets the team or priority is seen by the router.
     for verb in rules.HOOK_VERBS:
-        register_after(verb, rules.on_ticket_event, deferred=verb == "create")
-    # Routing: a new ticket finds its team and agent (again when it gets its category later,
-    # e.g. from the AI); an agent who loses a ticket (reassigned, resolved, closed) gets
-    # waiting tickets of their teams.
-    register_after("create", routing.on_ticket_created, deferred=True)
-    register_after("change_category", routing.on_category_changed)
-    register_after("assign", routing.on_capacity_freed)
-    register_after("transition", routing.on_capacity_freed)
-    # Last: with no matching pattern and the AI on, the model classifies the ticket in a
-    # background job queued after commit (knowledge.tasks.ai_classify_ticket), never in the
-    # customer's request.
-    register_after("create", classification.queue_ai_classification, deferred=True)
-    # The auto-response cascade (knowledge.autoanswer) runs in a background job queued after
-    # commit; the customer is told of an automatic answer like of an agent's reply.
-    register_after("create", autoanswer.answer_new_ticket, deferred=True)
-    register_after("auto_answer", notifications.on_agent_replied)
+        register_after(verb, rules.on_ticket_event, stage=Stage.RULES, deferred=verb == "create")
+    # With no matching pattern and the AI on, the model classifies the ticket in a background
+    # job queued after commit (knowledge.tasks.ai_classify_ticket), never in the request.
+    register_after(
+        "create", classification.queue_ai_classification, stage=Stage.AI_CLASSIFY, deferred=True
+    )
     # Satisfaction survey and organization health (tickets.surveys): a move to resolved
     # queues its survey (emailed SURVEY_DELAY_MINUTES later) and the organization's refresh.
-    register_after("transition", surveys.on_ticket_resolved)
+    register_after("transition", surveys.on_ticket_resolved, stage=Stage.FOLLOW_UP)

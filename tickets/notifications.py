@@ -338,7 +338,7 @@ def notifications_mark_all_read(*, user) -> int:
 
 
 # ---------------------------------------------------------------------------------------------
-# Lifecycle after-hooks (registered in tickets.hooks.install_default_hooks)
+# Lifecycle after-hooks (registered in tickets.hooks.install_ticket_hooks)
 # ---------------------------------------------------------------------------------------------
 
 

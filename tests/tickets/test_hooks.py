@@ -92,3 +92,53 @@ def test_default_hooks_are_installed():
 
     assert notifications.on_ticket_created in hooks._after["create"]
     assert notifications.on_agent_replied in hooks._after["reply"]
+
+
+def _names(hook_list):
+    return [f"{hook.__module__}.{hook.__name__}" for hook in hook_list]
+
+
+def test_each_app_registers_its_hooks_in_stage_order():
+    """The hooks of `create` run in the documented order (tickets.hooks.Stage), though each
+    app registers its own from its AppConfig.ready()."""
+    assert _names(hooks._before["create"]) == ["tickets.classification.classify_new_ticket"]
+    assert _names(hooks._in_transaction["create"]) == ["sla.hooks.on_ticket_changed"]
+    assert _names(hooks._after["create"]) == [
+        "tickets.notifications.on_ticket_created",
+        "tickets.services.related.on_ticket_created",
+        "webhooks.events.on_ticket_changed",
+        "tickets.automation.engine.on_ticket_event",
+        "agents.routing.on_ticket_created",
+        "tickets.classification.queue_ai_classification",
+        "knowledge.autoanswer.answer_new_ticket",
+    ]
+    assert _names(hooks._after["transition"]) == [
+        "sla.hooks.on_ticket_changed",
+        "webhooks.events.on_ticket_changed",
+        "tickets.automation.engine.on_ticket_event",
+        "agents.routing.on_capacity_freed",
+        "tickets.surveys.on_ticket_resolved",
+    ]
+
+
+def test_a_hook_runs_by_its_stage_not_by_when_it_was_registered(register):
+    def late(ctx):
+        pass
+
+    def early(ctx):
+        pass
+
+    try:
+        hooks.register_after("note", late, stage=hooks.Stage.FOLLOW_UP)
+        hooks.register_after("note", early, stage=hooks.Stage.CLASSIFY)
+        assert hooks._after["note"][:2] == [early, late]
+        # Detached and put back (the demo seeder does this), a hook keeps its stage.
+        hooks.unregister("note", early)
+        hooks.register_again("note", early, in_transaction=False)
+        assert hooks._after["note"][:2] == [early, late]
+        # A hook registered without a stage runs after every stage.
+        register("after", "note", lambda ctx: None)
+        assert hooks._after["note"][-1] not in (early, late)
+    finally:
+        hooks.unregister("note", early)
+        hooks.unregister("note", late)

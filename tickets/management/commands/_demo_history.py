@@ -12,7 +12,6 @@ from knowledge import autoanswer
 from sla import hooks as sla_hooks
 from tickets import hooks, notification_rendering, notifications, surveys
 from tickets.automation import engine as rules_engine
-from tickets.hooks import SLA_VERBS
 from tickets.management.commands._demo_tickets import TICKET_TIMESTAMPS, weighted
 from tickets.models import (
     Notification,
@@ -37,7 +36,7 @@ def customer_emails_detached():
         ("create", notifications.on_ticket_created),
         ("reply", notifications.on_agent_replied),
         # The SLA clocks follow "now"; the seeder rebuilds them from the rewritten history.
-        *((verb, sla_hooks.on_ticket_changed) for verb in SLA_VERBS),
+        *((verb, sla_hooks.on_ticket_changed) for verb in sla_hooks.SLA_VERBS),
         # Demo tickets are history: automation rules must not act on them as they are filed.
         *((verb, rules_engine.on_ticket_event) for verb in rules_engine.HOOK_VERBS),
         # The seeder assigns demo tickets itself: routing must not hand them out again.
