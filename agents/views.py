@@ -16,6 +16,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import trigger_client_event
 
+from agents.access import HtmxHttpRequest, agent_required
 from agents.forms import AgentStatusForm
 from agents.selectors import (
     desk_notification_for_agent,
@@ -24,7 +25,6 @@ from agents.selectors import (
 )
 from agents.services import agent_set_status
 from tickets.notifications import notification_mark_read, notifications_mark_all_read
-from tickets.views.desk import HtmxHttpRequest, agent_required
 
 CHANGED_EVENT = "notifications-changed"
 STATUS_CHANGED_EVENT = "agent-status-changed"

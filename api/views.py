@@ -10,11 +10,11 @@ from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
+from agents.access import agent_required
 from api import tokens
 from api.models import ApiToken
 from common.exceptions import ApplicationError, error_messages
 from tickets.selectors import customer_for_user
-from tickets.views.desk.access import agent_required
 
 NEW_KEY_SESSION = "api_token_new_key"
 

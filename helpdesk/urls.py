@@ -20,7 +20,7 @@ urlpatterns = [
     path("kb/", include("knowledge.urls")),
     path("desk/notifications/", include("agents.urls")),
     path("desk/sla/", include("sla.urls")),
-    path("desk/", include("tickets.urls.desk")),
+    path("desk/", include("desk.urls")),
     path("admin/login/", login.admin_login),
     path("admin/", admin.site.urls),
     path("api/v1/", include("helpdesk.api_urls")),

@@ -5,9 +5,9 @@ from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_GET
 
+from agents.access import agent_required
 from agents.permissions import is_team_lead
 from sla.models import DailySlaReport
-from tickets.views.desk import agent_required
 
 
 def _lead_only(request) -> None:

@@ -243,7 +243,7 @@ def _keyset_beyond(keys, values, backwards: bool) -> Q:
     return beyond_all
 
 
-# What a queue row shows (tickets.views.desk.queue_rows) and the sort keys: the page query
+# What a queue row shows (desk.views.queue_rows) and the sort keys: the page query
 # reads nothing else, as plain tuples with these names as attributes (`category__name` is None
 # without a category; the sort "priority" adds `priority_rank`).
 QUEUE_ROW_FIELDS = (

@@ -12,6 +12,7 @@ from agents import routing
 from agents.models import AgentProfile, AssignmentStrategy
 from agents.services import agent_set_status
 from agents.tasks import assign_waiting_tickets, route_ticket
+from desk.views.timeline import ticket_timeline
 from tests.factories import (
     AgentFactory,
     CategoryFactory,
@@ -26,7 +27,6 @@ from tickets.services import (
     ticket_resolve,
     ticket_transition,
 )
-from tickets.views.desk.timeline import ticket_timeline
 
 # A Wednesday, 10:00 UTC: inside 09:00–17:00 working hours in UTC.
 WORKDAY = datetime(2026, 3, 4, 10, 0, tzinfo=UTC)

@@ -42,7 +42,7 @@ def test_the_bell_counts_refreshes_and_follows_marking_read(live_server, page, c
     # A new notification arrives; the bell picks it up on its next poll (triggered here by
     # the same event the list sends, instead of waiting 30 seconds).
     escalate(ticket, agent, 2)
-    page.wait_for_function("typeof window.htmx !== 'undefined'")
+    page.wait_for_function("() => typeof window.htmx !== 'undefined'")
     page.evaluate("htmx.trigger(document.body, 'notifications-changed')")
     expect(bell.locator(".bell-count")).to_have_text("2")
 

@@ -9,9 +9,9 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import expect
 
+from desk.views import ticket as ticket_page
 from tests.factories import AgentFactory, TicketFactory
 from tickets.models import TicketEvent, TicketMessage
-from tickets.views.desk import ticket as ticket_page
 
 pytestmark = [
     pytest.mark.browser,

@@ -110,8 +110,8 @@ def test_zero_seconds_reads_the_tables_every_time(settings, django_assert_num_qu
 def test_the_queue_filter_bar_reads_its_copy_and_shows_a_new_team_at_once(
     django_assert_num_queries,
 ):
+    from desk.forms import queue_filter_choices
     from tests.factories import TeamFactory
-    from tickets.forms.desk import queue_filter_choices
 
     before = queue_filter_choices()
     with django_assert_num_queries(0):
@@ -127,8 +127,8 @@ def test_the_ticket_page_options_come_from_the_copy_and_a_new_team_shows_at_once
 ):
     from django.urls import reverse
 
+    from desk.forms import ticket_edit_choices
     from tests.factories import TeamFactory, TicketFactory
-    from tickets.forms.desk import ticket_edit_choices
 
     page = reverse("desk:ticket", args=[TicketFactory().reference])
     agent_client.get(page)

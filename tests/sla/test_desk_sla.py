@@ -12,8 +12,8 @@ from sla import services as sla_services
 from sla.models import BusinessCalendar, SlaPolicy, WorkingPeriod
 from sla.services import sla_sweep
 from sla.templatetags.sla_tags import countdown_text, sla_badge, sla_duration
+from tests.desk.test_desk_views import QUEUE_QUERIES, TICKET_QUERIES, UNASSIGNED
 from tests.factories import AgentFactory, CustomerFactory, TicketFactory
-from tests.tickets.test_desk_views import QUEUE_QUERIES, TICKET_QUERIES, UNASSIGNED
 from tickets import services
 from tickets.models import Status, Ticket
 

@@ -13,12 +13,12 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
+from agents.access import HtmxHttpRequest, agent_required
 from agents.permissions import is_team_lead
 from tickets.analytics.charts import dashboard_charts
 from tickets.analytics.forms import QUICK_RANGES, AnalyticsFilterForm
 from tickets.analytics.report import daily_ticket_report
 from tickets.analytics.selectors import dashboard_summary
-from tickets.views.desk.access import HtmxHttpRequest, agent_required
 
 CSV_COLUMNS = [
     ("date", "Date"),

@@ -10,6 +10,13 @@ import pytest
 from django.db import connection
 from django.urls import reverse
 
+from desk.forms import queue_filter_choices
+from tests.desk.test_desk_views import (
+    QUEUE_PARTIAL_QUERIES,
+    QUEUE_QUERIES,
+    UNASSIGNED,
+    queue_refs,
+)
 from tests.factories import (
     AgentFactory,
     CategoryFactory,
@@ -17,14 +24,7 @@ from tests.factories import (
     TeamFactory,
     TicketFactory,
 )
-from tests.tickets.test_desk_views import (
-    QUEUE_PARTIAL_QUERIES,
-    QUEUE_QUERIES,
-    UNASSIGNED,
-    queue_refs,
-)
 from tickets import services
-from tickets.forms.desk import queue_filter_choices
 
 HTMX = {"HTTP_HX_REQUEST": "true"}
 

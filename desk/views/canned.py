@@ -10,11 +10,11 @@ from django.http import HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from agents.access import HtmxHttpRequest, agent_required
 from common.exceptions import ApplicationError
 from knowledge import reply_suggestions, selectors, services
 from knowledge.ai.client import ai_enabled
 from knowledge.suggestions import Suggestion, suggest_without_ai
-from tickets.views.desk.access import HtmxHttpRequest, agent_required
 
 QUERY_MAX_LENGTH = 100
 

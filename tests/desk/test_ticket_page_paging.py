@@ -9,10 +9,10 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from desk.views import ticket as ticket_page
+from tests.desk.test_desk_views import TICKET_QUERIES
 from tests.factories import CustomerWithAccountFactory, TicketFactory
-from tests.tickets.test_desk_views import TICKET_QUERIES
 from tickets.models import TicketEvent, TicketMessage
-from tickets.views.desk import ticket as ticket_page
 
 HTMX = {"HTTP_HX_REQUEST": "true"}
 

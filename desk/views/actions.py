@@ -10,11 +10,10 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 from django_htmx.http import trigger_client_event
 
+from agents.access import HtmxHttpRequest, agent_required
 from agents.permissions import agent_display_name
 from common.exceptions import ApplicationError
-from sla import services as sla_services
-from tickets import services
-from tickets.forms.desk import (
+from desk.forms import (
     AssignForm,
     CategoryForm,
     ClaimForm,
@@ -28,12 +27,13 @@ from tickets.forms.desk import (
     TagsForm,
     TeamForm,
 )
+from desk.views.labels import _priority_label, _status_label
+from desk.views.live import reply_collision
+from desk.views.ticket import _ticket_context
+from sla import services as sla_services
+from tickets import services
 from tickets.models import Ticket
 from tickets.selectors import ticket_for_agent
-from tickets.views.desk.access import HtmxHttpRequest, agent_required
-from tickets.views.desk.labels import _priority_label, _status_label
-from tickets.views.desk.live import reply_collision
-from tickets.views.desk.ticket import _ticket_context
 
 
 def _add_service_errors(form: Form, exc: ValidationError) -> None:

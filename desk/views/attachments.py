@@ -3,9 +3,9 @@
 from django.http import HttpResponse
 from django.views.decorators.http import require_GET
 
+from agents.access import HtmxHttpRequest, agent_required
 from tickets.selectors import attachment_for_agent
 from tickets.views.attachment_files import attachment_file_response
-from tickets.views.desk.access import HtmxHttpRequest, agent_required
 
 
 @agent_required

@@ -13,17 +13,17 @@ from django.utils.html import format_html_join
 from django.utils.safestring import SafeString, mark_safe
 from django.views.decorators.http import require_GET
 
-from tickets.forms.desk import (
+from agents.access import HtmxHttpRequest, agent_required
+from desk.forms import (
     DEFAULT_QUEUE_QUERY,
     SORT_CHOICES,
     QueueFilterForm,
     queue_filter_choices,
 )
+from desk.views.queue_rows import QueueRows, sla_badge_html
 from tickets.models import OPEN_STATUSES, Priority, SlaState, Status
 from tickets.queue_selectors import DEFAULT_QUEUE_SORT, QueueFilters, ticket_queue_page
 from tickets.queue_version import ticket_queue_version
-from tickets.views.desk.access import HtmxHttpRequest, agent_required
-from tickets.views.desk.queue_rows import QueueRows, sla_badge_html
 
 OPEN_STATUS_VALUES = [str(value) for value in OPEN_STATUSES]
 

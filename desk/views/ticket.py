@@ -1,5 +1,5 @@
 """The ticket page: its conversation and the context its regions render from (the audit
-timeline is built by `tickets.views.desk.timeline`).
+timeline is built by `desk.views.timeline`).
 """
 
 from dataclasses import dataclass
@@ -13,9 +13,9 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
+from agents.access import HtmxHttpRequest, agent_required
 from agents.permissions import agent_display_name
-from tickets import services
-from tickets.forms.desk import (
+from desk.forms import (
     AssignForm,
     CategoryForm,
     ClaimForm,
@@ -31,6 +31,10 @@ from tickets.forms.desk import (
     TeamForm,
     ticket_edit_choices,
 )
+from desk.views.labels import _status_label
+from desk.views.sla import _ticket_sla
+from desk.views.timeline import When, ticket_timeline, when_of
+from tickets import services
 from tickets.models import Priority, Status, Ticket, TicketLink, TicketMessage
 from tickets.selectors import (
     PageWindow,
@@ -40,10 +44,6 @@ from tickets.selectors import (
     ticket_page_messages,
 )
 from tickets.services.attachments import download_refusal
-from tickets.views.desk.access import HtmxHttpRequest, agent_required
-from tickets.views.desk.labels import _status_label
-from tickets.views.desk.sla import _ticket_sla
-from tickets.views.desk.timeline import When, ticket_timeline, when_of
 
 AUTHOR_CLASSES = {
     TicketMessage.AuthorKind.CUSTOMER: "message-customer",
@@ -196,7 +196,7 @@ def _conversation(ticket: Ticket, messages=None) -> list[MessageRow]:
 @dataclass
 class TicketChoices:
     """The sidebar's select options, from the per-process copy (`ticket_edit_choices`); the
-    assignee select is rendered by the `assignee_options` filter (tickets.templatetags)."""
+    assignee select is rendered by the `assignee_options` filter (desk.templatetags)."""
 
     agents: list[Option]
     assignee_id: int | None

@@ -5,8 +5,8 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
+from agents.access import HtmxHttpRequest, agent_required
 from tickets.organization_health import HEALTH_WINDOW, organization_overview
-from tickets.views.desk.access import HtmxHttpRequest, agent_required
 
 
 @agent_required

@@ -5,13 +5,13 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from desk.views.labels import _priority_label, _status_label
 from sla import selectors as sla_selectors
 from sla.business_time import Schedule, business_minutes_between
 from sla.models import Metric, SlaClock, SlaEvent
 from sla.services.summary import STATE_SEVERITY, clock_state
 from sla.templatetags.sla_tags import countdown_text, sla_duration
 from tickets.models import SlaState, Status, Ticket
-from tickets.views.desk.labels import _priority_label, _status_label
 
 
 @dataclass

@@ -19,11 +19,11 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.safestring import SafeData, SafeString, mark_safe
 
+from desk.templatetags.desk_tags import desk_url
+from desk.views.times import time_ago, timestamp_title
 from sla.templatetags.sla_tags import countdown_text, sla_badge
 from tickets.models import Customer, Priority, Status
 from tickets.queue_selectors import QueuePage
-from tickets.templatetags.desk_tags import desk_url
-from tickets.views.desk.times import time_ago, timestamp_title
 
 _STATUS_LABELS = dict(Status.choices)
 _PRIORITY_LABELS = dict(Priority.choices)

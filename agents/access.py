@@ -1,4 +1,5 @@
-"""Who reaches the desk: the HTMX-aware request type and the `agent_required` decorator."""
+"""Who reaches the agent pages (the desk, SLA, analytics, notifications, API tokens): the
+HTMX-aware request type and the `agent_required` decorator."""
 
 from collections.abc import Callable
 from functools import wraps

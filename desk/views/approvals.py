@@ -12,10 +12,10 @@ from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
+from agents.access import HtmxHttpRequest, agent_required
 from common.exceptions import ApplicationError
 from knowledge import autoanswer
 from tickets.services.messages import MAX_MESSAGE_LENGTH
-from tickets.views.desk.access import HtmxHttpRequest, agent_required
 
 
 class DraftEditForm(forms.Form):

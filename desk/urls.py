@@ -1,8 +1,7 @@
 from django.urls import path
 
 from api import views as api_views
-from tickets.analytics import views as analytics
-from tickets.views.desk import (
+from desk.views import (
     actions,
     approvals,
     attachments,
@@ -11,13 +10,14 @@ from tickets.views.desk import (
     queue,
     ticket,
 )
-from tickets.views.desk.canned import (
+from desk.views.canned import (
     canned_insert,
     canned_search,
     ticket_suggest,
     ticket_suggestion,
     ticket_suggestion_used,
 )
+from tickets.analytics import views as analytics
 
 app_name = "desk"
 

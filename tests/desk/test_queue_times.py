@@ -5,7 +5,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from tickets.views.desk.times import time_ago, timestamp_title
+from desk.views.times import time_ago, timestamp_title
 
 NOW = datetime(2026, 11, 30, 14, 5, 30, tzinfo=UTC)
 

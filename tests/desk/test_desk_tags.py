@@ -1,15 +1,15 @@
-"""The ticket page's template helpers (tickets.templatetags.desk_tags)."""
+"""The ticket page's template helpers (desk.templatetags.desk_tags)."""
 
 import re
 
 import pytest
 from django.urls import reverse
 
+from desk.forms import Option
+from desk.templatetags.desk_tags import assignee_options, desk_url
+from desk.views.ticket import TicketChoices
 from tests.factories import AgentFactory, TicketFactory
 from tickets import services
-from tickets.forms.desk import Option
-from tickets.templatetags.desk_tags import assignee_options, desk_url
-from tickets.views.desk.ticket import TicketChoices
 
 NAMES = [
     "canned_search",

@@ -16,15 +16,15 @@ from django.utils.cache import add_never_cache_headers
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import trigger_client_event
 
+from agents.access import HtmxHttpRequest, agent_required
 from agents.permissions import agent_display_name
 from agents.presence import presence_for_ticket, presence_leave, presence_touch
-from tickets.forms.desk import DEFAULT_QUEUE_QUERY, QueueFilterForm
+from desk.forms import DEFAULT_QUEUE_QUERY, QueueFilterForm
+from desk.views.queue import _query
+from desk.views.ticket import _ticket_context
 from tickets.models import TicketMessage
 from tickets.queue_version import ticket_queue_version
 from tickets.selectors import ticket_for_agent, ticket_messages_since, ticket_summary_for_agent
-from tickets.views.desk.access import HtmxHttpRequest, agent_required
-from tickets.views.desk.queue import _query
-from tickets.views.desk.ticket import _ticket_context
 
 # What the ticket page's beacon sends when the agent leaves the page.
 PRESENCE_GONE = "gone"

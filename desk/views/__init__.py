@@ -4,11 +4,7 @@ Every view parses with a form, reads through `tickets.selectors`, and changes a 
 calling one service from `tickets.services`. HTMX requests get the page's partials; the same
 URLs work as plain pages and plain form posts without JavaScript.
 
-`access` holds who may reach the desk, `queue` the queue page, `ticket` the ticket page (with
+Who may reach the desk is `agents.access`; `queue` the queue page, `ticket` the ticket page (with
 `timeline` its audit timeline), `sla` its SLA card and timeline, `actions` the POST endpoints
 and `attachments` the file downloads.
 """
-
-from tickets.views.desk.access import HtmxHttpRequest, agent_required
-
-__all__ = ["HtmxHttpRequest", "agent_required"]

@@ -7,10 +7,10 @@ from django.utils import timezone
 
 from agents.permissions import agent_display_name, is_agent
 from agents.routing import explain_assignment
+from desk.views.labels import _priority_label, _sentiment_label, _status_label
+from desk.views.times import time_ago, timestamp_title
 from sla.templatetags.sla_tags import sla_duration
 from tickets.models import Channel, Ticket, TicketEvent
-from tickets.views.desk.labels import _priority_label, _sentiment_label, _status_label
-from tickets.views.desk.times import time_ago, timestamp_title
 
 EVENT_LABELS = dict(TicketEvent.Kind.choices)
 VERIFIED_VIA = {
