@@ -71,6 +71,7 @@ INSTALLED_APPS = [
     "sla",
     "mail",
     "webhooks",
+    "portal",
     "bench",
 ]
 
