@@ -72,6 +72,7 @@ INSTALLED_APPS = [
     "mail",
     "webhooks",
     "desk",
+    "portal",
     "bench",
 ]
 

@@ -16,7 +16,7 @@ urlpatterns = [
     path("inbound/email", mail_views.inbound_email, name="inbound-email"),
     path("login/", login.login, name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
-    path("portal/", include("tickets.urls.portal")),
+    path("portal/", include("portal.urls")),
     path("kb/", include("knowledge.urls")),
     path("desk/notifications/", include("agents.urls")),
     path("desk/sla/", include("sla.urls")),
@@ -28,4 +28,4 @@ urlpatterns = [
     re_path(r"^api/", api_errors.not_found),
 ]
 # Uploaded files are never served from MEDIA_URL: attachments go through views that check
-# who is asking (tickets.views).
+# who is asking (portal.views, desk.views).

@@ -1,5 +1,5 @@
 """Satisfaction surveys: scheduled on resolve, sent once when due, answered once by a signed
-link; low ratings alert the team lead (tickets.surveys, tickets.views.portal_survey)."""
+link; low ratings alert the team lead (tickets.surveys, portal.views.survey)."""
 
 from datetime import timedelta
 

@@ -1,7 +1,7 @@
 """Proving who filed a ticket: the "unverified sender" mark and its removal.
 
 A ticket filed from the portal, signed out, with the address of a customer who has an
-account is marked `sender_unverified` when it is created (tickets.views.portal): anyone can
+account is marked `sender_unverified` when it is created (portal.views.filing): anyone can
 type an address. Until the mark comes off, the filer gets no link to it and it stays out of
 the customer's "My tickets" (tickets.selectors.tickets_for_customer).
 

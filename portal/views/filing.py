@@ -1,7 +1,7 @@
 """The customer portal: file a ticket (with article suggestions while typing).
 
-A ticket's own page, replies and "My tickets" are in `tickets.views.portal_ticket`; the
-survey pages in `tickets.views.portal_survey`.
+A ticket's own page, replies and "My tickets" are in `portal.views.ticket`; the survey
+pages in `portal.views.survey`.
 
 Views parse with a form, read through `tickets.selectors`, write through `tickets.services`
 and render. A customer sees a ticket because they hold its unguessable link, or because it
@@ -21,9 +21,9 @@ from django_htmx.middleware import HtmxDetails
 from common.exceptions import ApplicationError
 from knowledge import selectors as knowledge_selectors
 from knowledge import services as knowledge_services
+from portal.forms import TicketForm, add_service_error
 from ratelimits.limits import limit_posts_per_ip, retry_minutes
 from tickets import selectors, services
-from tickets.forms.portal import TicketForm, add_service_error
 from tickets.models import Channel, Customer, Ticket
 
 SESSION_FILED_KEY = "portal_filed_tickets"

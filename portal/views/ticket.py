@@ -21,12 +21,12 @@ from agents.permissions import agent_display_name
 from common.exceptions import ApplicationError
 from common.markdown import render_markdown
 from knowledge import selectors as knowledge_selectors
+from portal.forms import ReplyForm, add_service_error
+from portal.views.filing import HtmxHttpRequest
 from tickets import selectors, services
-from tickets.forms.portal import ReplyForm, add_service_error
 from tickets.models import Status, Ticket, TicketMessage
 from tickets.services.sender import VerifiedVia
 from tickets.views.attachment_files import attachment_file_response
-from tickets.views.portal import HtmxHttpRequest
 
 MY_TICKETS_PAGE_SIZE = 20
 
