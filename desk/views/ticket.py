@@ -139,17 +139,22 @@ class RelatedRow:
 
 
 def _related(ticket: Ticket) -> list[RelatedRow]:
-    """The related-tickets card: the other ticket of each link, and why it is listed."""
-    rows = []
+    """The related-tickets card: each other ticket once, and why it is listed. Two tickets
+    can be linked both ways (each found the other when it was filed) or both related and
+    merged: a merge says most, else the first link found."""
+    rows: dict[int, RelatedRow] = {}
     for link in ticket_links(ticket=ticket):
         outgoing = link.from_ticket_id == ticket.pk
         other = link.to_ticket if outgoing else link.from_ticket
-        if link.kind == TicketLink.Kind.DUPLICATE_OF:
+        merged = link.kind == TicketLink.Kind.DUPLICATE_OF
+        if other.pk in rows and not merged:
+            continue
+        if merged:
             label = "Merged into this ticket" if not outgoing else "Merged into"
         else:
             label = link.get_reason_display()
-        rows.append(RelatedRow(other, label))
-    return rows
+        rows[other.pk] = RelatedRow(other, label)
+    return list(rows.values())
 
 
 def _conversation(ticket: Ticket, messages=None) -> list[MessageRow]:

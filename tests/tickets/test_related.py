@@ -128,3 +128,25 @@ def test_the_desk_ticket_page_lists_related_tickets(client, agent, customer):
     assert other.reference in response.text and "Invoice missing" in response.text
     assert "Same customer" in response.text
     assert new.reference in back.text
+
+
+@pytest.mark.django_db
+def test_two_tickets_linked_both_ways_are_listed_once_on_each_page(client, agent, customer):
+    """Each of two tickets can have found the other when it was filed (imported or seeded
+    history files them out of order): the card lists the other ticket once, not per link."""
+    first = TicketFactory(customer=customer, subject="Exports time out")
+    second = TicketFactory(customer=customer, subject="Exports time out again")
+    ticket_link_related(ticket=second)
+    TicketLink.objects.create(
+        from_ticket=first,
+        to_ticket=second,
+        kind=TicketLink.Kind.RELATED,
+        reason=TicketLink.Reason.SIMILAR_SUBJECT,
+    )
+    client.force_login(agent)
+
+    page = client.get(reverse("desk:ticket", args=[first.reference])).text
+    back = client.get(reverse("desk:ticket", args=[second.reference])).text
+
+    assert page.count(f">{second.reference}<") == 1
+    assert back.count(f">{first.reference}<") == 1
