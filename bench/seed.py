@@ -149,7 +149,7 @@ class BenchSeeder(ReferenceSeeding, TicketSeeding):
         """The analytics dashboard reads hourly rollups: fill the range it shows by default,
         as the backfill command would after an import. None when there is no rollup."""
         try:
-            from tickets.analytics.rollup import metrics_backfill
+            from analytics.rollup import metrics_backfill
         except ImportError:
             return None
         log_line(self.out, f"Backfilling {ROLLUP_DAYS} days of analytics rollups.")

@@ -1,5 +1,6 @@
 from django.urls import path
 
+from analytics import views as analytics
 from api import views as api_views
 from desk.views import (
     actions,
@@ -17,7 +18,6 @@ from desk.views.canned import (
     ticket_suggestion,
     ticket_suggestion_used,
 )
-from tickets.analytics import views as analytics
 
 app_name = "desk"
 

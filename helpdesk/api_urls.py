@@ -3,6 +3,7 @@ OpenAPI document fails it."""
 
 from django.urls import path, re_path
 
+from analytics import api as analytics_api
 from api import schema
 from common import api_errors as errors
 from knowledge import api as knowledge_api
@@ -37,7 +38,7 @@ urlpatterns = [
         tickets_api.AgentTicketEscalate.as_view(),
         name="agent_ticket_escalate",
     ),
-    path("agent/dashboard", tickets_api.AgentDashboard.as_view(), name="agent_dashboard"),
+    path("agent/dashboard", analytics_api.AgentDashboard.as_view(), name="agent_dashboard"),
     # Knowledge and AI.
     path("articles", knowledge_api.ArticleListCreate.as_view(), name="articles"),
     path("articles/<slug:slug>", knowledge_api.ArticleDetail.as_view(), name="article"),

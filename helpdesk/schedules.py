@@ -94,7 +94,7 @@ SCHEDULES: list[dict] = [
         # contributes to (reopened, moved to another team...), replacing whole hours, so the
         # dashboard is at most 5 minutes behind and each finished hour is exact.
         "name": "helpdesk:analytics-rollup",
-        "func": "tickets.analytics.tasks.rollup_recent",
+        "func": "analytics.tasks.rollup_recent",
         "schedule_type": "I",
         "minutes": 5,
     },

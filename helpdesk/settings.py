@@ -66,6 +66,7 @@ INSTALLED_APPS = [
     "accounts",
     "api",
     "tickets",
+    "analytics",
     "agents",
     "knowledge",
     "sla",

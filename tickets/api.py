@@ -13,7 +13,6 @@ point at both.
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
 from django.http import Http404
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import generics, status
 from rest_framework.exceptions import ValidationError
@@ -21,7 +20,6 @@ from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from agents.models import Team
 from api.idempotency import HEADER as IDEMPOTENCY_HEADER
 from api.idempotency import idempotent
 from api.pagination import paginated
@@ -29,7 +27,7 @@ from api.permissions import IsAgent, IsCustomer
 from api.throttles import DEFAULT_THROTTLES, TicketCreateThrottle
 from common.api_errors import service_errors
 from tickets import selectors, services
-from tickets.models import Category, Channel, Status, Ticket
+from tickets.models import Channel, Status, Ticket
 from tickets.queue_selectors import QueueFilters, ticket_queue_for_agent
 from tickets.serializers import (
     AgentMessageCreateSerializer,
@@ -40,7 +38,6 @@ from tickets.serializers import (
     CustomerTicketDetailSerializer,
     CustomerTicketFilterSerializer,
     CustomerTicketSerializer,
-    DashboardQuerySerializer,
     EscalateSerializer,
     MessageCreateSerializer,
     PublicMessageSerializer,
@@ -360,56 +357,3 @@ class AgentTicketEscalate(APIView):
         except DjangoValidationError as exc:
             raise ValidationError(service_errors(exc)) from None
         return Response(_agent_detail(_agent_ticket(request, reference)))
-
-
-# Figures that are desk-wide (no team or category): leads only, as on the dashboard page.
-DESK_WIDE_CARDS = ("deflection", "ai_spend")
-
-
-class AgentDashboard(APIView):
-    permission_classes = [IsAgent]
-
-    @extend_schema(
-        operation_id="agent_dashboard",
-        summary="The dashboard metrics (cards, series, agents, trends)",
-        description=(
-            "The same figures as the desk's analytics page. A plain agent sees their own "
-            "teams only, and no desk-wide figures (deflection, AI spend)."
-        ),
-        parameters=[
-            OpenApiParameter("since", OpenApiTypes.DATETIME),
-            OpenApiParameter("until", OpenApiTypes.DATETIME),
-            OpenApiParameter("team", str, description="Team slug"),
-            OpenApiParameter("category", str, description="Category slug"),
-        ],
-        responses={200: OpenApiTypes.OBJECT},
-    )
-    def get(self, request):
-        from tickets.analytics.selectors import dashboard_summary
-        from tickets.analytics.views import visible_teams
-
-        query = DashboardQuerySerializer(data=request.query_params)
-        query.is_valid(raise_exception=True)
-        values = query.validated_data
-        teams = visible_teams(request.user)
-        team = category = None
-        if values.get("team"):
-            visible = Team.objects.all() if teams is None else Team.objects.filter(pk__in=teams)
-            team = visible.filter(slug=values["team"]).first()
-            if team is None:
-                raise ValidationError({"team": ["No team with this slug that you can see."]})
-        if values.get("category"):
-            category = Category.objects.filter(slug=values["category"]).first()
-            if category is None:
-                raise ValidationError({"category": ["No category with this slug."]})
-        summary = dashboard_summary(
-            since=values["since"],
-            until=values["until"],
-            team=team,
-            category=category,
-            teams=teams,
-        )
-        if teams is not None:
-            for key in DESK_WIDE_CARDS:
-                summary["cards"].pop(key, None)
-        return Response(summary)

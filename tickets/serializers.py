@@ -5,11 +5,8 @@ Customer-facing shapes never carry internal notes: their messages come from the 
 `public_messages`, and no customer serializer has a field that could reveal a note.
 """
 
-from datetime import UTC, datetime, timedelta
-
 from django.contrib.auth import get_user_model
 from django.urls import reverse
-from django.utils import timezone
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -30,10 +27,6 @@ from tickets.models import (
 from tickets.services.attachments import download_refusal
 
 MAX_TAGS = 20
-DASHBOARD_DEFAULT_DAYS = 30
-DASHBOARD_MAX_DAYS = 366
-DASHBOARD_EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
-DASHBOARD_LATEST = datetime(2999, 12, 31, tzinfo=UTC)
 User = get_user_model()
 
 
@@ -313,34 +306,3 @@ class AiAnswerSerializer(serializers.Serializer):
 @extend_schema_field({"type": "object", "additionalProperties": True})
 class DashboardField(serializers.DictField):
     pass
-
-
-class DashboardQuerySerializer(serializers.Serializer):
-    since = serializers.DateTimeField(required=False, help_text="Default: 30 days before until.")
-    until = serializers.DateTimeField(required=False, help_text="Default: now.")
-    team = serializers.SlugField(required=False)
-    category = serializers.SlugField(required=False)
-
-    def validate(self, attrs):
-        # Dates near year 1 or 9999 overflow the default range and the previous period
-        # computed from it (a 500 the API fuzzer found): keep both ends in a sane window.
-        for name in ("since", "until"):
-            if name in attrs and not DASHBOARD_EARLIEST <= attrs[name] <= DASHBOARD_LATEST:
-                raise serializers.ValidationError(
-                    {
-                        name: [
-                            f"Choose a date between {DASHBOARD_EARLIEST:%Y} "
-                            f"and {DASHBOARD_LATEST:%Y}."
-                        ]
-                    }
-                )
-        until = attrs.get("until") or timezone.now()
-        since = attrs.get("since") or until - timedelta(days=DASHBOARD_DEFAULT_DAYS)
-        if since >= until:
-            raise serializers.ValidationError({"until": ["until must be after since."]})
-        if until - since > timedelta(days=DASHBOARD_MAX_DAYS):
-            raise serializers.ValidationError(
-                {"since": [f"Choose a range of at most {DASHBOARD_MAX_DAYS} days."]}
-            )
-        attrs["since"], attrs["until"] = since, until
-        return attrs

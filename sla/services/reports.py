@@ -18,9 +18,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from agents.models import Team
+from analytics.digest import ticket_report_for_period
 from sla.models import DailySlaReport, Metric, SlaClock, SlaEvent
 from tickets import notifications
-from tickets.analytics.digest import ticket_report_for_period
 from tickets.models import OPEN_STATUSES, PRIORITY_ORDER, SlaState, Ticket
 
 REPORT_HOUR = 9

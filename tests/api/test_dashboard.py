@@ -17,7 +17,7 @@ def test_lead_gets_every_card(lead, ticket_a):
 
     assert response.status_code == 200, response.content
     body = response.json()
-    # The figures are tickets.analytics' own (tested there); the API passes the period on.
+    # The figures are analytics' own (tested there); the API passes the period on.
     assert body["since"].startswith("2026-01-01") and body["until"].startswith("2026-01-08")
     assert {"open", "first_response", "ai_spend", "deflection"} <= set(body["cards"])
 

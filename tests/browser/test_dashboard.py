@@ -9,8 +9,8 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import expect
 
+from analytics.rollup import metrics_backfill
 from tests.factories import AgentFactory, CategoryFactory, CustomerFactory, TeamFactory
-from tickets.analytics.rollup import metrics_backfill
 from tickets.services import (
     ticket_assign,
     ticket_change_team,

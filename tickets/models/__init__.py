@@ -1,5 +1,5 @@
 """Tickets, their conversation and their audit trail, and the records of the features built on
-them (automation rules, classification, surveys, notifications, analytics rollups).
+them (automation rules, classification, surveys, notifications).
 
 Models hold fields, constraints and small derived properties. Every change to a ticket's
 lifecycle fields goes through `tickets.services`, which writes one `TicketEvent` per change.
@@ -26,7 +26,6 @@ from tickets.models.classification import ClassificationPattern, PriorityRule
 from tickets.models.customers import Customer, Organization
 from tickets.models.events import TicketEvent, TicketLink
 from tickets.models.messages import Attachment, TicketMessage, attachment_path
-from tickets.models.metrics import OpenTicketsSnapshot, TagMetricsHour, TicketMetricsHour
 from tickets.models.notifications import Notification
 from tickets.models.surveys import SatisfactionSurvey
 from tickets.models.task_attempts import TaskAttempt
@@ -41,7 +40,6 @@ __all__ = [
     "DEFAULT_REFERENCE_PREFIX",
     "Notification",
     "OPEN_STATUSES",
-    "OpenTicketsSnapshot",
     "Organization",
     "PLAN_TIER_ALIASES",
     "PRIORITY_ALIASES",
@@ -57,13 +55,11 @@ __all__ = [
     "SlaState",
     "Status",
     "Tag",
-    "TagMetricsHour",
     "TaskAttempt",
     "Ticket",
     "TicketEvent",
     "TicketLink",
     "TicketMessage",
-    "TicketMetricsHour",
     "TicketType",
     "attachment_path",
     "new_public_id",

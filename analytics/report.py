@@ -2,8 +2,8 @@
 
 from datetime import date, datetime, timedelta
 
-from tickets.analytics.rollup import COUNTERS, HOUR, floor_hour
-from tickets.analytics.scope import hourly_totals, local_days, make_scope, ratio, sums_by_day
+from analytics.rollup import COUNTERS, HOUR, floor_hour
+from analytics.scope import hourly_totals, local_days, make_scope, ratio, sums_by_day
 
 
 def daily_ticket_report(*, since: datetime, until: datetime, team=None, category=None, teams=None):

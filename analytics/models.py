@@ -1,12 +1,12 @@
-"""Analytics rollups (seed 001 `ticket_metrics`; tickets.analytics.rollup writes them, see
+"""Analytics rollups (seed 001 `ticket_metrics`; analytics.rollup writes them, see
 docs/analytics.md). Dimension keys are plain integers, 0 meaning "none", so one unique
-constraint works on every database and a rerun of an hour replaces its rows.
+constraint works on every database and a rerun of an hour replaces its rows. The tables kept
+their names from when these models lived in `tickets`.
 """
 
 from django.db import models
 
-from tickets.models.choices import Priority
-from tickets.models.ticket import Tag
+from tickets.models import Priority
 
 
 class TicketMetricsHour(models.Model):
@@ -44,6 +44,7 @@ class TicketMetricsHour(models.Model):
     csat_positive = models.PositiveIntegerField(default=0)
 
     class Meta:
+        db_table = "tickets_ticketmetricshour"  # moved from tickets with its table
         ordering = ["hour"]
         constraints = [
             models.UniqueConstraint(
@@ -64,12 +65,13 @@ class TagMetricsHour(models.Model):
     """Tickets created per UTC hour × tag × team × category, for trending tags."""
 
     hour = models.DateTimeField(help_text="Start of the hour, UTC.")
-    tag = models.ForeignKey(Tag, on_delete=models.CASCADE, related_name="+")
+    tag = models.ForeignKey("tickets.Tag", on_delete=models.CASCADE, related_name="+")
     team_key = models.PositiveIntegerField(default=0)
     category_key = models.PositiveIntegerField(default=0)
     created = models.PositiveIntegerField(default=0)
 
     class Meta:
+        db_table = "tickets_tagmetricshour"  # moved from tickets with its table
         ordering = ["hour"]
         constraints = [
             models.UniqueConstraint(
@@ -94,6 +96,7 @@ class OpenTicketsSnapshot(models.Model):
     open = models.PositiveIntegerField(default=0)
 
     class Meta:
+        db_table = "tickets_openticketssnapshot"  # moved from tickets with its table
         constraints = [
             models.UniqueConstraint(
                 fields=["team_key", "category_key", "assignee_key", "priority"],

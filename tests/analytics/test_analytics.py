@@ -19,18 +19,19 @@ import pytest
 import time_machine
 from django.urls import reverse
 
-from sla.services import sla_sweep
-from tests.factories import AgentFactory, CategoryFactory, CustomerFactory, TeamFactory
-from tickets.analytics.report import daily_ticket_report
-from tickets.analytics.rollup import (
+from analytics.models import TicketMetricsHour
+from analytics.report import daily_ticket_report
+from analytics.rollup import (
     compute_rows,
     metrics_backfill,
     metrics_rollup_range,
     metrics_rollup_recent,
 )
-from tickets.analytics.selectors import dashboard_summary, status_for
-from tickets.analytics.views import csv_safe
-from tickets.models import SatisfactionSurvey, TicketMetricsHour
+from analytics.selectors import dashboard_summary, status_for
+from analytics.views import csv_safe
+from sla.services import sla_sweep
+from tests.factories import AgentFactory, CategoryFactory, CustomerFactory, TeamFactory
+from tickets.models import SatisfactionSurvey
 from tickets.services import (
     ticket_assign,
     ticket_change_team,

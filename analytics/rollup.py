@@ -22,17 +22,9 @@ from django.db import transaction
 from django.db.models import Count, Exists, OuterRef, Q
 from django.utils import timezone
 
+from analytics.models import OpenTicketsSnapshot, TagMetricsHour, TicketMetricsHour
 from sla.models import SlaClock, SlaEvent
-from tickets.models import (
-    OPEN_STATUSES,
-    OpenTicketsSnapshot,
-    Priority,
-    SatisfactionSurvey,
-    TagMetricsHour,
-    Ticket,
-    TicketEvent,
-    TicketMetricsHour,
-)
+from tickets.models import OPEN_STATUSES, Priority, SatisfactionSurvey, Ticket, TicketEvent
 
 HOUR = timedelta(hours=1)
 COUNTERS = [

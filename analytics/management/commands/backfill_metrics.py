@@ -4,7 +4,7 @@ import time
 
 from django.core.management.base import BaseCommand, CommandError
 
-from tickets.analytics.rollup import metrics_backfill
+from analytics.rollup import metrics_backfill
 
 
 class Command(BaseCommand):

@@ -1,5 +1,5 @@
-"""Reads for the analytics dashboard (the daily ticket report is `tickets.analytics.report`,
-the sums both read from `tickets.analytics.scope`).
+"""Reads for the analytics dashboard (the daily ticket report is `analytics.report`,
+the sums both read from `analytics.scope`).
 
 Everything period-based comes from the hourly rollups (`TicketMetricsHour`,
 `TagMetricsHour`): averages and rates are ratios of sums over rows, so they are exact for any
@@ -16,10 +16,9 @@ from django.db.models import Q, Sum
 from django.utils import timezone
 
 from agents.models import AgentProfile
-from knowledge.ai.service import month_spend, monthly_budget
-from knowledge.selectors import deflection_rate
-from tickets.analytics.rollup import HOUR, floor_hour
-from tickets.analytics.scope import (
+from analytics.models import OpenTicketsSnapshot, TagMetricsHour
+from analytics.rollup import HOUR, floor_hour
+from analytics.scope import (
     Scope,
     day_end,
     hourly_totals,
@@ -29,7 +28,9 @@ from tickets.analytics.scope import (
     ratio,
     sums_by_day,
 )
-from tickets.models import PRIORITY_ORDER, Category, OpenTicketsSnapshot, TagMetricsHour
+from knowledge.ai.service import month_spend, monthly_budget
+from knowledge.selectors import deflection_rate
+from tickets.models import PRIORITY_ORDER, Category
 
 # Targets from seed 001 ("Success metrics"). `better` says which way is good.
 TARGETS = {

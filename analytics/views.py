@@ -15,10 +15,10 @@ from django.views.decorators.http import require_GET
 
 from agents.access import HtmxHttpRequest, agent_required
 from agents.permissions import is_team_lead
-from tickets.analytics.charts import dashboard_charts
-from tickets.analytics.forms import QUICK_RANGES, AnalyticsFilterForm
-from tickets.analytics.report import daily_ticket_report
-from tickets.analytics.selectors import dashboard_summary
+from analytics.charts import dashboard_charts
+from analytics.forms import QUICK_RANGES, AnalyticsFilterForm
+from analytics.report import daily_ticket_report
+from analytics.selectors import dashboard_summary
 
 CSV_COLUMNS = [
     ("date", "Date"),

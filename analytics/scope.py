@@ -8,8 +8,8 @@ from datetime import date, datetime, timedelta
 from django.db.models import QuerySet, Sum
 from django.utils import timezone
 
-from tickets.analytics.rollup import COUNTERS
-from tickets.models import TicketMetricsHour
+from analytics.models import TicketMetricsHour
+from analytics.rollup import COUNTERS
 
 
 @dataclass(frozen=True)

@@ -4,6 +4,6 @@
 def rollup_recent() -> int:
     """Every 5 minutes: recompute the current and previous hour and the hours late changes
     touched. Idempotent: it replaces whole hours."""
-    from tickets.analytics.rollup import metrics_rollup_recent
+    from analytics.rollup import metrics_rollup_recent
 
     return metrics_rollup_recent()

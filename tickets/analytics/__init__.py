@@ -1,1 +1,0 @@
-"""Ticket analytics: hourly rollups, the dashboard, the daily ticket report (docs/analytics.md)."""
